@@ -1,0 +1,47 @@
+# The whole set-up is `make book` and `make test`: each creates .venv from the pinned
+# requirements when it is missing or older than requirements.txt / pyproject.toml.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(abspath $(VENV))/bin
+STAMP  := $(VENV)/.installed
+
+# nbgrader calls alembic and jupyter by name: the venv's bin must come first on PATH.
+export PATH := $(BIN):$(PATH)
+# TensorFlow's C++ start-up chatter is not course material.
+export TF_CPP_MIN_LOG_LEVEL := 2
+export KERAS_BACKEND := tensorflow
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+.PHONY: venv book test clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make book     build the website into _build/html (warnings are errors)"
+	@echo "make test     run every test: library vs Keras, lessons, grading round trip"
+	@echo "make release  regenerate the student assignment notebooks from solutions/"
+	@echo "make autograde ASSIGNMENT=01_neuron   grade submitted/*/01_neuron/"
+	@echo "make feedback  ASSIGNMENT=01_neuron   write feedback/ for that assignment"
+	@echo "make grades                           export grades.csv"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+	@echo "Open _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2
+
+clean:
+	rm -rf _build .jupyter_cache release autograded feedback gradebook.db
+
+# --- instructor -------------------------------------------------------------
