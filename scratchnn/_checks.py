@@ -1,0 +1,31 @@
+"""Input checks shared by the whole library: clear errors instead of NumPy tracebacks."""
+import numpy as np
+
+
+def as_float_array(x, name="x"):
+    """Return `x` as a floating NumPy array, keeping float32/float64; integers become float64."""
+    try:
+        array = np.asarray(x)
+    except Exception as error:  # e.g. ragged nested lists
+        raise ValueError(f"`{name}` must be array-like of numbers; got {type(x).__name__}: {error}") from None
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise ValueError(f"`{name}` must contain numbers; got an array of dtype {array.dtype}.")
+    if not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
+    return array
+
+
+def check_finite(array, name):
+    """Raise a ValueError naming `name` if `array` holds NaN or infinity."""
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise ValueError(
+            f"`{name}` contains a non-finite value ({array[tuple(bad)]}) at index {tuple(int(i) for i in bad)}. "
+            "If it came from training, the model has diverged: try a smaller learning rate."
+        )
+
+
+def check_rank(array, rank, name, meaning):
+    """Raise a ValueError unless `array.ndim == rank`; `meaning` spells the expected shape, e.g. '(m, d)'."""
+    if array.ndim != rank:
+        raise ValueError(f"`{name}` must have shape {meaning}; got shape {array.shape}.")

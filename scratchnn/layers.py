@@ -1,0 +1,167 @@
+"""Layers with a forward pass, a hand-written backward pass, and Keras's weight layout.
+
+Every layer follows one protocol (CS231n's forward/backward pairs, Keras's names):
+
+- `forward(x, training=False) -> y`: the first call builds the weights from `x.shape`, in `x`'s dtype;
+  the inputs needed by the backward pass are cached.
+- `backward(grad_output) -> grad_input`: given dL/dy of the last forward pass, returns dL/dx and
+  stores dL/dw of every trainable weight in `grads`, in the order of `trainable_weights`.
+- `get_weights()` / `set_weights(list)`: copies, in Keras's order and shapes, so weights move both
+  ways between a scratchnn layer and the Keras layer of the same name.
+"""
+import numpy as np
+
+from . import activations, initializers, regularizers
+from ._checks import as_float_array, check_rank
+
+
+class Layer:
+    """Base class. Subclasses set `self.trainable_weights` (a list of arrays) in `build`."""
+
+    def __init__(self, name=None):
+        self.name = name or type(self).__name__.lower()
+        self.built = False
+        self.trainable_weights = []
+        self.non_trainable_weights = []
+        self.grads = []
+
+    @property
+    def weights(self):
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def losses(self):
+        """Penalties this layer adds to the loss (weight regularization), as floats."""
+        return []
+
+    def build(self, input_shape, dtype):
+        self.built = True
+
+    def __call__(self, x, training=False):
+        return self.forward(x, training=training)
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, grad_output):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def count_params(self):
+        return sum(int(w.size) for w in self.weights)
+
+    def get_weights(self):
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Copy `weights` (Keras's order and shapes) into this layer, in place."""
+        current = self.weights
+        if len(weights) != len(current):
+            raise ValueError(f"Layer {self.name!r} expects {len(current)} weight arrays; got {len(weights)}.")
+        for index, (target, value) in enumerate(zip(current, weights)):
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(f"Layer {self.name!r}, weight {index}: expected shape {target.shape}; "
+                                 f"got shape {value.shape}.")
+            target[...] = value
+
+    def _cached(self):
+        """What the last forward pass stored for backward; a clear error if there was none."""
+        if not hasattr(self, "_cache"):
+            raise RuntimeError(f"Layer {self.name!r}: call forward before backward.")
+        return self._cache
+
+    def _check_grad_output(self, grad_output, output_shape):
+        grad_output = as_float_array(grad_output, "grad_output")
+        if grad_output.shape != output_shape:
+            raise ValueError(f"Layer {self.name!r}: grad_output has shape {grad_output.shape} but the last "
+                             f"forward output had shape {output_shape}.")
+        return grad_output
+
+
+class Dense(Layer):
+    """A fully connected layer: y = activation(x @ kernel + bias).
+
+    Shapes: x (m, d) -> y (m, units); kernel (d, units); bias (units,).
+    """
+
+    def __init__(self, units, activation=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, name=None):
+        super().__init__(name)
+        if not (isinstance(units, (int, np.integer)) and units > 0):
+            raise ValueError(f"units must be a positive integer; got {units!r}.")
+        self.units = int(units)
+        self.activation = activation or "linear"
+        activations.get(self.activation)  # fail now, not at the first call, on an unknown name
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape, dtype="float32"):
+        input_dim = input_shape[-1]
+        self.kernel = self.kernel_initializer((input_dim, self.units), dtype=dtype)
+        self.bias = self.bias_initializer((self.units,), dtype=dtype)
+        self.trainable_weights = [self.kernel, self.bias]
+        self.weight_names = ["kernel", "bias"]
+        self.built = True
+
+    def set_weights(self, weights):
+        """As `Layer.set_weights`; an unbuilt Dense builds itself from the kernel's shape and dtype."""
+        if not self.built and len(weights) == 2:
+            kernel = np.asarray(weights[0])
+            self.build(kernel.shape, dtype=kernel.dtype if kernel.dtype.kind == "f" else "float64")
+        super().set_weights(weights)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    @property
+    def losses(self):
+        return [self.kernel_regularizer(self.kernel)] if self.kernel_regularizer and self.built else []
+
+    def forward(self, x, training=False):
+        x = as_float_array(x, "x")
+        check_rank(x, 2, "x", f"(batch_size, features) for Dense layer {self.name!r}")
+        if not self.built:
+            self.build(x.shape, dtype=x.dtype)
+        if x.shape[1] != self.kernel.shape[0]:
+            raise ValueError(f"Dense layer {self.name!r} expects inputs with {self.kernel.shape[0]} features "
+                             f"(kernel shape {self.kernel.shape}); got x with shape {x.shape}.")
+        z = x @ self.kernel + self.bias                       # (m, d) @ (d, units) + (units,) -> (m, units)
+        y = activations.get(self.activation)(z)
+        self._cache = (x, z, y)
+        return y
+
+    def backward(self, grad_output):
+        x, z, y = self._cached()
+        grad_output = self._check_grad_output(grad_output, y.shape)
+        dz = activations.backward(self.activation)(z, y, grad_output)   # (m, units)
+        d_kernel = x.T @ dz                                              # (d, m) @ (m, units) -> (d, units)
+        if self.kernel_regularizer:
+            d_kernel = d_kernel + self.kernel_regularizer.gradient(self.kernel)
+        d_bias = dz.sum(axis=0)                                          # (units,)
+        self.grads = [d_kernel, d_bias]
+        return dz @ self.kernel.T                                        # (m, units) @ (units, d) -> (m, d)
+
+
+class Activation(Layer):
+    """Applies an activation by name: Activation("relu"). No weights; shape in = shape out."""
+
+    def __init__(self, activation, name=None):
+        super().__init__(name)
+        activations.get(activation)
+        self.activation = activation
+
+    def forward(self, x, training=False):
+        x = as_float_array(x, "x")
+        y = activations.get(self.activation)(x)
+        self._cache = (x, y)
+        return y
+
+    def backward(self, grad_output):
+        x, y = self._cached()
+        grad_output = self._check_grad_output(grad_output, y.shape)
+        self.grads = []
+        return activations.backward(self.activation)(x, y, grad_output)

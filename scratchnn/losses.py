@@ -1,0 +1,204 @@
+"""Losses with the formulas, clipping and default reduction of `keras.losses`.
+
+`loss(y_true, y_pred)` returns the mean over the batch (Keras's "sum_over_batch_size" reduction) as a
+float; `loss.gradient(y_true, y_pred)` returns d loss / d y_pred, with y_pred's shape, the 1/m of
+the mean included. From probabilities, Keras clips them to [1e-7, 1 - 1e-7] before taking logs, so
+the loss stays finite; with `from_logits=True` the loss is computed from the scores directly, which
+is exact and stable for any logits.
+"""
+import numpy as np
+
+from . import activations
+from ._checks import as_float_array, check_finite
+
+EPSILON = 1e-7  # keras.config.epsilon()
+
+
+class Loss:
+    """Base class. Subclasses give the per-sample loss and its gradient (summed over the batch)."""
+
+    name = "loss"
+
+    def __init__(self, from_logits=False):
+        self.from_logits = from_logits
+
+    def __call__(self, y_true, y_pred):
+        y_true, y_pred = self._prepare(y_true, y_pred)
+        return float(np.mean(self.per_sample(y_true, y_pred)))
+
+    def gradient(self, y_true, y_pred):
+        """d(mean loss)/d(y_pred), shape of y_pred."""
+        y_true, y_pred = self._prepare(y_true, y_pred)
+        n_samples = max(1, y_pred.size // y_pred.shape[-1]) if y_pred.ndim > 1 else 1
+        return self.per_sample_gradient(y_true, y_pred) / n_samples
+
+    def per_sample(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def per_sample_gradient(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def _prepare(self, y_true, y_pred):
+        """Float arrays of one shape (a (m,) target next to a (m, 1) prediction is reshaped, as Keras does)."""
+        y_pred = as_float_array(y_pred, "y_pred")
+        y_true = as_float_array(y_true, "y_true").astype(y_pred.dtype, copy=False)
+        if y_pred.ndim == 0:
+            raise ValueError("`y_pred` must have at least one dimension (batch_size, ...); got a scalar.")
+        if y_true.shape != y_pred.shape and y_true.size == y_pred.size and abs(y_true.ndim - y_pred.ndim) == 1:
+            y_true = y_true.reshape(y_pred.shape)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f"{type(self).__name__}: y_true and y_pred must have the same shape; "
+                             f"got y_true.shape={y_true.shape} and y_pred.shape={y_pred.shape}.")
+        check_finite(y_true, "y_true")
+        check_finite(y_pred, "y_pred")
+        return y_true, y_pred
+
+
+def class_indices(labels, n_classes):
+    """`labels` as int64 class indices, or a ValueError naming the first label not in 0..n_classes-1."""
+    labels = np.asarray(labels)
+    numeric = labels.dtype.kind in "iuf"
+    bad = ~((labels == np.round(labels)) & (labels >= 0) & (labels < n_classes)) if numeric else np.ones(labels.shape, bool)
+    if bad.any():
+        raise ValueError(f"Labels must be integers in [0, {n_classes}) for {n_classes} classes; "
+                         f"found {labels[bad].ravel()[0].item() if numeric else labels[bad].ravel()[0]!r}.")
+    return labels.astype(np.int64)
+
+
+def _clip(p):
+    """Probabilities clipped to [eps, 1 - eps], and the mask of those left untouched (gradient 1, else 0)."""
+    clipped = np.clip(p, EPSILON, 1 - EPSILON)
+    return clipped, (p >= EPSILON) & (p <= 1 - EPSILON)
+
+
+def _log_softmax(z):
+    shifted = z - np.max(z, axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+class BinaryCrossentropy(Loss):
+    """-[y log p + (1 - y) log(1 - p)], averaged over the last axis, then over the batch.
+
+    y_true: 0/1 labels, shape (m, k) or (m,) next to y_pred (m, 1). y_pred: probabilities, or
+    logits with from_logits=True.
+    """
+
+    name = "binary_crossentropy"
+
+    def per_sample(self, y, p):
+        if self.from_logits:   # max(z, 0) - z y + log(1 + e^-|z|): no overflow for any z
+            values = np.maximum(p, 0) - p * y + np.log1p(np.exp(-np.abs(p)))
+        else:
+            p, _ = _clip(p)
+            values = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return np.mean(values, axis=-1)
+
+    def per_sample_gradient(self, y, p):
+        if self.from_logits:
+            return (activations.sigmoid(p) - y) / p.shape[-1]
+        p, inside = _clip(p)
+        return (-y / p + (1 - y) / (1 - p)) * inside / p.shape[-1]
+
+
+class CategoricalCrossentropy(Loss):
+    """-sum_j y_j log p_j over the classes, averaged over the batch.
+
+    y_true: one-hot rows (m, n). y_pred: probabilities (m, n), or logits with from_logits=True.
+    Like Keras, probabilities are first divided by their row sum, then clipped.
+    """
+
+    name = "categorical_crossentropy"
+
+    def per_sample(self, y, p):
+        if self.from_logits:
+            return -np.sum(y * _log_softmax(p), axis=-1)
+        q, _ = _clip(p / np.sum(p, axis=-1, keepdims=True))
+        return -np.sum(y * np.log(q), axis=-1)
+
+    def per_sample_gradient(self, y, p):
+        if self.from_logits:   # the famous p - y (times sum(y), which is 1 for one-hot rows)
+            return activations.softmax(p) * np.sum(y, axis=-1, keepdims=True) - y
+        row_sum = np.sum(p, axis=-1, keepdims=True)
+        q = p / row_sum
+        clipped, inside = _clip(q)
+        d_q = -y / clipped * inside
+        # back through q = p / row_sum
+        return (d_q - np.sum(d_q * q, axis=-1, keepdims=True)) / row_sum
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Categorical cross-entropy with integer labels: y_true (m,) or (m, 1) holds class indices."""
+
+    name = "sparse_categorical_crossentropy"
+
+    def _prepare(self, y_true, y_pred):
+        """One-hot rows built from the integer labels, and the float predictions."""
+        y_pred = as_float_array(y_pred, "y_pred")
+        labels = np.asarray(y_true)
+        if labels.ndim == y_pred.ndim and labels.shape[-1:] == (1,):
+            labels = labels[..., 0]
+        if y_pred.ndim < 1 or labels.shape != y_pred.shape[:-1]:
+            raise ValueError(f"SparseCategoricalCrossentropy: y_true must hold one class index per row of "
+                             f"y_pred; got y_true.shape={np.shape(y_true)} and y_pred.shape={y_pred.shape}.")
+        check_finite(y_pred, "y_pred")
+        return np.eye(y_pred.shape[-1], dtype=y_pred.dtype)[class_indices(labels, y_pred.shape[-1])], y_pred
+
+    def per_sample(self, y, p):
+        if self.from_logits:
+            return -np.sum(y * _log_softmax(p), axis=-1)
+        # Keras: log of the clipped probabilities, then a softmax cross-entropy on those logs
+        clipped, _ = _clip(p)
+        return -np.sum(y * np.log(clipped), axis=-1) + np.log(np.sum(clipped, axis=-1))
+
+    def per_sample_gradient(self, y, p):
+        if self.from_logits:
+            return activations.softmax(p) - y
+        clipped, inside = _clip(p)
+        return (-y / clipped + 1 / np.sum(clipped, axis=-1, keepdims=True)) * inside
+
+
+class MeanSquaredError(Loss):
+    """mean((y_true - y_pred)**2) over the last axis, then over the batch."""
+
+    name = "mean_squared_error"
+
+    def per_sample(self, y, p):
+        return np.mean(np.square(p - y), axis=-1)
+
+    def per_sample_gradient(self, y, p):
+        return 2 * (p - y) / p.shape[-1]
+
+
+class Hinge(Loss):
+    """mean(max(1 - y * score, 0)): the linear SVM's loss on raw scores (a loss, not an activation).
+
+    Labels are -1/1; labels that are all 0/1 are mapped to -1/1 first, as Keras does.
+    """
+
+    name = "hinge"
+
+    @staticmethod
+    def _signed(y):
+        return 2 * y - 1 if np.all((y == 0) | (y == 1)) else y
+
+    def per_sample(self, y, p):
+        return np.mean(np.maximum(1 - self._signed(y) * p, 0), axis=-1)
+
+    def per_sample_gradient(self, y, p):
+        y = self._signed(y)
+        # at the kink (margin exactly 0) TensorFlow passes the gradient of the first argument: -y
+        return -y * (1 - y * p >= 0) / p.shape[-1]
+
+
+_BY_NAME = {cls.name: cls for cls in (BinaryCrossentropy, CategoricalCrossentropy,
+                                      SparseCategoricalCrossentropy, MeanSquaredError, Hinge)}
+_BY_NAME["mse"] = MeanSquaredError
+
+
+def get(identifier):
+    """A loss from a Keras name ("categorical_crossentropy", "mse", ...) or a Loss object."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str) and identifier in _BY_NAME:
+        return _BY_NAME[identifier]()
+    raise ValueError(f"Unknown loss {identifier!r}. Known names: {sorted(_BY_NAME)}.")

@@ -1,0 +1,88 @@
+"""Optimizers with Keras 3's update rules and defaults: `optimizer.apply(grads, variables)` updates
+the NumPy arrays in `variables` in place, so N steps from the same start give Keras's numbers."""
+import numpy as np
+
+
+class Optimizer:
+    """Base class. `iterations` counts the calls to `apply`; slots (e.g. momentum) are made at the first."""
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+        self.iterations = 0
+        self._shapes = None
+
+    def apply(self, grads, variables):
+        """One update of every array in `variables` (in place) from its gradient in `grads`."""
+        grads, variables = list(grads), list(variables)
+        self._check(grads, variables)
+        if self._shapes is None:
+            self._shapes = [v.shape for v in variables]
+            self.build(variables)
+        self.iterations += 1
+        for index, (grad, variable) in enumerate(zip(grads, variables)):
+            self.update_step(index, np.asarray(grad, dtype=variable.dtype), variable,
+                             variable.dtype.type(self.learning_rate))
+
+    def build(self, variables):
+        """Create the per-variable state (slots)."""
+
+    def update_step(self, index, grad, variable, learning_rate):
+        raise NotImplementedError
+
+    def _check(self, grads, variables):
+        if len(grads) != len(variables):
+            raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} variables.")
+        for index, (grad, variable) in enumerate(zip(grads, variables)):
+            if not (isinstance(variable, np.ndarray) and variable.dtype.kind == "f"):
+                raise ValueError(f"apply: variable {index} must be a float NumPy array (updated in place); "
+                                 f"got {type(variable).__name__}.")
+            if np.shape(grad) != variable.shape:
+                raise ValueError(f"apply: gradient {index} has shape {np.shape(grad)} but its variable has "
+                                 f"shape {variable.shape}.")
+            if not np.all(np.isfinite(grad)):
+                raise ValueError(f"apply: gradient {index} contains NaN or infinity; the model has diverged "
+                                 "(try a smaller learning rate).")
+        if self._shapes is not None and self._shapes != [v.shape for v in variables]:
+            raise ValueError(f"apply: this optimizer was built for variables of shapes {self._shapes}; got "
+                             f"{[v.shape for v in variables]}. Use one optimizer per model.")
+
+
+class SGD(Optimizer):
+    """Gradient descent, with optional momentum, in Keras's form:
+
+        velocity = momentum * velocity - learning_rate * grad
+        w += velocity                                   (nesterov=False)
+        w += momentum * velocity - learning_rate * grad (nesterov=True)
+
+    With momentum=0 this is plain w -= learning_rate * grad.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be between 0 and 1; got {momentum}.")
+        super().__init__(learning_rate)
+        self.momentum, self.nesterov = momentum, nesterov
+
+    def build(self, variables):
+        self.velocities = [np.zeros_like(v) for v in variables] if self.momentum else None
+
+    def update_step(self, index, grad, variable, learning_rate):
+        if not self.momentum:
+            variable -= learning_rate * grad
+            return
+        velocity = self.velocities[index]
+        momentum = variable.dtype.type(self.momentum)
+        velocity[...] = momentum * velocity - learning_rate * grad
+        variable += momentum * velocity - learning_rate * grad if self.nesterov else velocity
+
+
+_BY_NAME = {"sgd": SGD}
+
+
+def get(identifier):
+    """An optimizer from a Keras name ("sgd") with its defaults, or an Optimizer object."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    raise ValueError(f"Unknown optimizer {identifier!r}. Known names: {sorted(_BY_NAME)}.")
