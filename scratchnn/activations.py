@@ -102,9 +102,12 @@ def backward(name):
     return _lookup(name)[1]
 
 
-def derivative(name, x):
-    """Elementwise derivative f'(x) of an elementwise activation (not softmax), for plots and tests."""
+def derivative(name, x, **kwargs):
+    """Elementwise derivative f'(x) of an elementwise activation (not softmax), for plots and tests.
+
+    `kwargs` go to the activation, e.g. derivative("leaky_relu", x, negative_slope=0.3).
+    """
     if name == "softmax":
         raise ValueError("softmax is not elementwise: its derivative is a Jacobian; use backward('softmax').")
     x = as_float_array(x)
-    return backward(name)(x, get(name)(x), np.ones_like(x))
+    return backward(name)(x, get(name)(x, **kwargs), np.ones_like(x), **kwargs)

@@ -111,7 +111,7 @@ class Dense(Layer):
         """As `Layer.set_weights`; an unbuilt Dense builds itself from the kernel's shape and dtype."""
         if not self.built and len(weights) == 2:
             kernel = np.asarray(weights[0])
-            self.build(kernel.shape, dtype=kernel.dtype if kernel.dtype.kind == "f" else "float64")
+            self.build((None, kernel.shape[0]), dtype=kernel.dtype if kernel.dtype.kind == "f" else "float64")
         super().set_weights(weights)
 
     def compute_output_shape(self, input_shape):

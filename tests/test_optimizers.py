@@ -1,0 +1,60 @@
+"""scratchnn.optimizers.SGD against keras.optimizers.SGD: N steps from the same start give the same numbers."""
+import numpy as np
+import pytest
+
+from course_tools.keras_setup import keras, tf
+from scratchnn import optimizers
+
+
+# Keras keeps learning_rate in a float32 variable, and turns momentum into a float32 tensor before
+# casting it to the weights' dtype: 0.1 becomes 0.10000000149. The hyperparameters below are exact
+# in float32, so the comparison can be made to float64 precision.
+@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.875, False), (0.875, True), (0.5, True)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sgd_steps_match_keras(momentum, nesterov, seed):
+    rng = np.random.default_rng(seed)
+    shapes = [(4, 3), (3,)]
+    start = [rng.normal(size=s) for s in shapes]
+    grads_per_step = [[rng.normal(size=s) for s in shapes] for _ in range(7)]
+
+    ours = [w.copy() for w in start]
+    sgd = optimizers.SGD(learning_rate=0.125, momentum=momentum, nesterov=nesterov)
+    theirs = [tf.Variable(w) for w in start]
+    keras_sgd = keras.optimizers.SGD(learning_rate=0.125, momentum=momentum, nesterov=nesterov)
+    for grads in grads_per_step:
+        sgd.apply(grads, ours)
+        keras_sgd.apply([tf.constant(g) for g in grads], theirs)
+    for w, v in zip(ours, theirs):
+        np.testing.assert_allclose(w, v.numpy(), rtol=1e-12, atol=1e-14)
+    assert sgd.iterations == int(keras_sgd.iterations.numpy()) == 7
+
+
+def test_updates_in_place_and_keeps_dtype():
+    w = np.ones(3, dtype=np.float32)
+    same = w
+    optimizers.SGD(learning_rate=0.5).apply([np.ones(3)], [w])
+    assert same is w and w.dtype == np.float32
+    np.testing.assert_allclose(w, 0.5)
+
+
+def test_defaults_are_keras_defaults():
+    ours, theirs = optimizers.SGD(), keras.optimizers.SGD()
+    assert ours.learning_rate == pytest.approx(float(theirs.learning_rate.numpy()))
+    assert (ours.momentum, ours.nesterov) == (theirs.momentum, theirs.nesterov)
+
+
+def test_errors_name_what_is_wrong():
+    sgd = optimizers.SGD()
+    with pytest.raises(ValueError, match="2 gradients for 1 variables"):
+        sgd.apply([np.ones(2), np.ones(2)], [np.ones(2)])
+    with pytest.raises(ValueError, match=r"gradient 0 has shape \(3,\) but its variable has shape \(2,\)"):
+        sgd.apply([np.ones(3)], [np.ones(2)])
+    with pytest.raises(ValueError, match="float NumPy array"):
+        sgd.apply([np.ones(2)], [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        sgd.apply([np.array([np.nan, 1.0])], [np.ones(2)])
+    sgd.apply([np.ones(2)], [np.ones(2)])
+    with pytest.raises(ValueError, match="built for variables of shapes"):
+        sgd.apply([np.ones(3)], [np.ones(3)])
+    with pytest.raises(ValueError, match="momentum must be between 0 and 1"):
+        optimizers.SGD(momentum=1.5)
