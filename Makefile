@@ -14,12 +14,13 @@ export KERAS_BACKEND := tensorflow
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: venv book test clean
+.PHONY: venv book test lab clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
 	@echo "make test     run every test: library vs Keras, lessons, grading round trip"
+	@echo "make lab      open JupyterLab in the course environment"
 	@echo "make release  regenerate the student assignment notebooks from solutions/"
 	@echo "make autograde ASSIGNMENT=01_neuron   grade submitted/*/01_neuron/"
 	@echo "make feedback  ASSIGNMENT=01_neuron   write feedback/ for that assignment"
@@ -40,6 +41,9 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
 
 clean:
 	rm -rf _build .jupyter_cache release autograded feedback gradebook.db
