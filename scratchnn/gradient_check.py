@@ -38,15 +38,16 @@ def relative_error(analytic, numeric):
     return 0.0 if scale == 0 else float(np.linalg.norm(analytic - numeric) / scale)
 
 
-def check_layer(layer, x, seed=0, epsilon=1e-6):
+def check_gradients(layer, x, seed=0, epsilon=1e-6):
     """Relative error of `layer.backward` for the input and for each trainable weight.
 
-    Uses the scalar L = sum(layer(x) * R) for a fixed random R, so that dL/dy = R reaches every
-    output. Returns {"input": error, "kernel": error, "bias": error, ...}.
+    `layer` is a layer or a model (anything with forward, backward, trainable_weights, grads and
+    losses). Uses the scalar L = sum(layer(x) * R) + penalties for a fixed random R, so that dL/dy = R
+    reaches every output. Returns {"input": error, "kernel": error, "bias": error, ...}.
     """
     x = as_float_array(x, "x")
     if x.dtype != np.float64:
-        raise ValueError(f"check_layer needs float64 inputs; got {x.dtype}.")
+        raise ValueError(f"check_gradients needs float64 inputs; got {x.dtype}.")
     x = x.copy()
     upstream = np.random.default_rng(seed).normal(size=layer.forward(x, training=True).shape)
 
@@ -57,7 +58,7 @@ def check_layer(layer, x, seed=0, epsilon=1e-6):
     report = {"input": relative_error(layer.backward(upstream), numerical_gradient(scalar_loss, x, epsilon))}
     analytic = layer.grads
     penalty = lambda: sum(layer.losses)  # a regularized layer's grads include its penalty  # noqa: E731
-    for name, weight, grad in zip(weight_names(layer), layer.trainable_weights, analytic):
+    for name, weight, grad in zip(layer.weight_names, layer.trainable_weights, analytic):
         numeric = numerical_gradient(lambda: scalar_loss() + penalty(), weight, epsilon)
         report[name] = relative_error(grad, numeric)
     return report
@@ -69,7 +70,3 @@ def check_loss(loss, y_true, y_pred, epsilon=1e-6):
     numeric = numerical_gradient(lambda: loss(y_true, y_pred), y_pred, epsilon)
     return relative_error(loss.gradient(y_true, y_pred), numeric)
 
-
-def weight_names(layer):
-    """Names of a layer's trainable weights: its `weight_names` if it has them, else weight_0, weight_1, ..."""
-    return getattr(layer, "weight_names", [f"weight_{i}" for i in range(len(layer.trainable_weights))])

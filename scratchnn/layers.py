@@ -22,6 +22,7 @@ class Layer:
         self.name = name or type(self).__name__.lower()
         self.built = False
         self.trainable_weights = []
+        self.weight_names = []       # a name for each trainable weight, e.g. ["kernel", "bias"]
         self.non_trainable_weights = []
         self.grads = []
 

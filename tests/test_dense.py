@@ -4,7 +4,7 @@ import pytest
 
 from course_tools.keras_setup import keras, tf
 from scratchnn import layers, regularizers
-from scratchnn.gradient_check import check_layer
+from scratchnn.gradient_check import check_gradients
 
 # leaky_relu is left out of the float64 comparisons: TensorFlow keeps its slope in float32 (see
 # test_activations.as_keras_computes); its backward pass is covered by the gradient check below.
@@ -48,7 +48,7 @@ def test_forward_and_backward_match_keras(activation, seed):
 @pytest.mark.parametrize("activation", ACTIVATIONS + ["leaky_relu"])
 def test_backward_passes_the_gradient_check(activation):
     x = np.random.default_rng(5).normal(size=(6, 4))
-    report = check_layer(layers.Dense(3, activation=activation, kernel_initializer="he_normal"), x)
+    report = check_gradients(layers.Dense(3, activation=activation, kernel_initializer="he_normal"), x)
     assert set(report) == {"input", "kernel", "bias"}
     assert max(report.values()) < 1e-7, report
 
@@ -60,7 +60,7 @@ def test_gradient_check_catches_a_wrong_backward():
             self.grads = [x.T @ grad_output, grad_output.sum(axis=0)]
             return grad_output @ self.kernel.T
 
-    report = check_layer(ForgetsTheActivation(3, activation="sigmoid"), np.random.default_rng(0).normal(size=(4, 2)))
+    report = check_gradients(ForgetsTheActivation(3, activation="sigmoid"), np.random.default_rng(0).normal(size=(4, 2)))
     assert min(report.values()) > 1e-2, report
 
 
@@ -79,7 +79,7 @@ def test_l2_regularizer_matches_keras():
     dense.backward(upstream)
     np.testing.assert_allclose(dense.losses[0], float(twin.losses[0]), rtol=1e-12)
     np.testing.assert_allclose(dense.grads[0], d_kernel, rtol=1e-11)
-    assert check_layer(dense, x)["kernel"] < 1e-7
+    assert check_gradients(dense, x)["kernel"] < 1e-7
 
 
 def test_weights_copy_both_ways_in_keras_order():
@@ -126,4 +126,4 @@ def test_activation_layer_matches_keras_and_gradient_check():
     x = np.random.default_rng(2).normal(size=(4, 3))
     layer = layers.Activation("tanh")
     np.testing.assert_allclose(layer.forward(x), keras.layers.Activation("tanh", dtype="float64")(x).numpy())
-    assert check_layer(layer, x)["input"] < 1e-7
+    assert check_gradients(layer, x)["input"] < 1e-7

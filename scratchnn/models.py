@@ -1,0 +1,123 @@
+"""Models: a stack of layers with one forward and one backward pass (`Sequential`, as in Keras).
+
+Backpropagation is a loop: the forward pass calls each layer in order, the backward pass hands the
+gradient from the last layer to the first, each layer turning dL/d(output) into dL/d(input) and
+keeping the gradients of its own weights.
+"""
+import numpy as np
+
+from ._checks import as_float_array
+from .layers import Layer
+
+
+class Sequential:
+    """A linear stack of layers: `Sequential([Dense(16, activation="relu"), Dense(3, activation="softmax")])`.
+
+    The weights are built by the first call (`predict`, `forward` or `build((None, d))`), from the
+    number of input features. `trainable_weights` and `grads` list every layer's, in order.
+    """
+
+    def __init__(self, layers=None, name="sequential"):
+        self.name = name
+        self.layers = []
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        """Append a layer; its name is made unique within the model (dense, dense_1, ...)."""
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Sequential.add expects a scratchnn layer; got {type(layer).__name__}. "
+                             "(Keras layers cannot be mixed with scratchnn layers.)")
+        taken = {other.name for other in self.layers}
+        base, suffix = layer.name, 1
+        while layer.name in taken:
+            layer.name, suffix = f"{base}_{suffix}", suffix + 1
+        self.layers.append(layer)
+
+    @property
+    def built(self):
+        return bool(self.layers) and all(layer.built for layer in self.layers)
+
+    def build(self, input_shape, dtype="float32"):
+        """Create every layer's weights for inputs of shape (batch, d), without data."""
+        self.forward(np.zeros((1,) + tuple(input_shape[1:]), dtype=dtype))
+
+    def __call__(self, x, training=False):
+        return self.forward(x, training=training)
+
+    def forward(self, x, training=False):
+        """x (m, d) -> output of the last layer; each layer caches what its backward pass needs."""
+        if not self.layers:
+            raise ValueError("This Sequential model has no layers: add some first.")
+        x = as_float_array(x, "x")
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, grad_output):
+        """dL/d(output) -> dL/d(input), filling every layer's `grads` on the way (the chain rule)."""
+        for layer in reversed(self.layers):
+            grad_output = layer.backward(grad_output)
+        return grad_output
+
+    def predict(self, x, batch_size=None):
+        """Outputs for `x` in inference mode, computed `batch_size` rows at a time (all at once by default)."""
+        x = as_float_array(x, "x")
+        if batch_size is None or len(x) <= batch_size:
+            return self.forward(x)
+        return np.concatenate([self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+    @property
+    def trainable_weights(self):
+        return [w for layer in self.layers for w in layer.trainable_weights]
+
+    @property
+    def weight_names(self):
+        """"layer/weight" for every trainable weight, e.g. ["dense/kernel", "dense/bias", ...]."""
+        return [f"{layer.name}/{name}" for layer in self.layers for name in layer.weight_names]
+
+    @property
+    def grads(self):
+        return [g for layer in self.layers for g in layer.grads]
+
+    @property
+    def losses(self):
+        """Every layer's weight penalty (regularization), as floats."""
+        return [value for layer in self.layers for value in layer.losses]
+
+    def get_weights(self):
+        return [w for layer in self.layers for w in layer.get_weights()]
+
+    def set_weights(self, weights):
+        """Set every layer's weights from one flat list, in Keras's order (model.get_weights())."""
+        if not self.built:
+            raise ValueError("Build the model before setting its weights: call it on data or use "
+                             "model.build((None, n_features)).")
+        expected = sum(len(layer.weights) for layer in self.layers)
+        if len(weights) != expected:
+            raise ValueError(f"Model {self.name!r} has {expected} weight arrays; got {len(weights)}.")
+        start = 0
+        for layer in self.layers:
+            layer.set_weights(weights[start:start + len(layer.weights)])
+            start += len(layer.weights)
+
+    def count_params(self):
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, input_shape=None):
+        """Print one row per layer (name, type, output shape, parameter count), as Keras's summary."""
+        if not self.built:
+            raise ValueError("Build the model first (call it on data, or model.build((None, n_features))).")
+        shape = (None, self.layers[0].weights[0].shape[0]) if input_shape is None else tuple(input_shape)
+        rows = []
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            rows.append((f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}"))
+        widths = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")]) + 2 for i in range(3)]
+        line = "-" * sum(widths)
+        print(f'Model: "{self.name}"')
+        print(line)
+        for row in [("Layer (type)", "Output Shape", "Param #")] + rows:
+            print("".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print(line)
+        print(f"Total params: {self.count_params():,}")
