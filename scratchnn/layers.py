@@ -135,10 +135,20 @@ class Dense(Layer):
         self._cache = (x, z, y)
         return y
 
+    @property
+    def logits(self):
+        """The pre-activation z = x @ kernel + bias of the last forward pass, shape (m, units)."""
+        return self._cached()[1]
+
     def backward(self, grad_output):
         x, z, y = self._cached()
         grad_output = self._check_grad_output(grad_output, y.shape)
-        dz = activations.backward(self.activation)(z, y, grad_output)   # (m, units)
+        return self.backward_logits(activations.backward(self.activation)(z, y, grad_output))
+
+    def backward_logits(self, grad_logits):
+        """The backward pass from dL/dz (the gradient w.r.t. the pre-activation) instead of dL/dy."""
+        x, z, _ = self._cached()
+        dz = self._check_grad_output(grad_logits, z.shape)                # (m, units)
         d_kernel = x.T @ dz                                              # (d, m) @ (m, units) -> (d, units)
         if self.kernel_regularizer:
             d_kernel = d_kernel + self.kernel_regularizer.gradient(self.kernel)
@@ -161,8 +171,18 @@ class Activation(Layer):
         self._cache = (x, y)
         return y
 
+    @property
+    def logits(self):
+        """The input of the activation in the last forward pass."""
+        return self._cached()[0]
+
     def backward(self, grad_output):
         x, y = self._cached()
         grad_output = self._check_grad_output(grad_output, y.shape)
         self.grads = []
         return activations.backward(self.activation)(x, y, grad_output)
+
+    def backward_logits(self, grad_logits):
+        """Given dL/d(input of the activation): nothing to do but pass it on."""
+        self.grads = []
+        return self._check_grad_output(grad_logits, self._cached()[0].shape)

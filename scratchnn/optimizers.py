@@ -1,5 +1,7 @@
 """Optimizers with Keras 3's update rules and defaults: `optimizer.apply(grads, variables)` updates
 the NumPy arrays in `variables` in place, so N steps from the same start give Keras's numbers."""
+import math
+
 import numpy as np
 
 
@@ -76,7 +78,75 @@ class SGD(Optimizer):
         variable += momentum * velocity - learning_rate * grad if self.nesterov else velocity
 
 
-_BY_NAME = {"sgd": SGD}
+class RMSprop(Optimizer):
+    """Divide each step by a running root-mean-square of the gradient, in Keras's form:
+
+        v = rho * v + (1 - rho) * grad**2
+        w -= learning_rate * grad / sqrt(v + epsilon)       (epsilon INSIDE the root, as Keras does)
+
+    With momentum > 0 the step goes through a velocity: m = momentum * m + step; w -= m.
+    centered=True subtracts the squared running mean of the gradient from v.
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
+        super().__init__(learning_rate)
+        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+
+    def build(self, variables):
+        self.velocities = [np.zeros_like(v) for v in variables]
+        self.momentums = [np.zeros_like(v) for v in variables]
+        self.average_gradients = [np.zeros_like(v) for v in variables]
+
+    def update_step(self, index, grad, variable, learning_rate):
+        velocity = self.velocities[index]
+        velocity[...] = self.rho * velocity + (1 - self.rho) * np.square(grad)
+        denominator = velocity + self.epsilon
+        if self.centered:
+            average = self.average_gradients[index]
+            average[...] = self.rho * average + (1 - self.rho) * grad
+            denominator = denominator - np.square(average)
+        step = learning_rate * grad / np.sqrt(denominator)
+        if self.momentum > 0:
+            momentum = self.momentums[index]
+            momentum[...] = self.momentum * momentum + step
+            step = momentum
+        variable -= step
+
+
+class Adam(Optimizer):
+    """Momentum and RMSprop together, with bias correction, in Keras's form (t = step number, from 1):
+
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * grad**2
+        w -= learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)
+
+    This is the paper's algorithm (Kingma & Ba 2015, end of section 2) with epsilon added to the
+    root of the UNcorrected v: it equals m_hat / (sqrt(v_hat) + epsilon_hat) with
+    epsilon_hat = epsilon / sqrt(1 - beta_2**t).
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
+        super().__init__(learning_rate)
+        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+
+    def build(self, variables):
+        self.momentums = [np.zeros_like(v) for v in variables]
+        self.velocities = [np.zeros_like(v) for v in variables]
+        self.velocity_hats = [np.zeros_like(v) for v in variables]
+
+    def update_step(self, index, grad, variable, learning_rate):
+        t = self.iterations
+        alpha = learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        m, v = self.momentums[index], self.velocities[index]
+        m += (grad - m) * (1 - self.beta_1)
+        v += (np.square(grad) - v) * (1 - self.beta_2)
+        if self.amsgrad:
+            np.maximum(self.velocity_hats[index], v, out=self.velocity_hats[index])
+            v = self.velocity_hats[index]
+        variable -= m * alpha / (np.sqrt(v) + self.epsilon)
+
+
+_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
 
 
 def get(identifier):

@@ -29,18 +29,58 @@ def test_sgd_steps_match_keras(momentum, nesterov, seed):
     assert sgd.iterations == int(keras_sgd.iterations.numpy()) == 7
 
 
+def run_both(ours, theirs, steps=9, seed=0):
+    """Apply the same gradients to the same start with a scratchnn and a Keras optimizer."""
+    rng = np.random.default_rng(seed)
+    shapes = [(5, 3), (3,)]
+    start = [rng.normal(size=s) for s in shapes]
+    mine, keras_vars = [w.copy() for w in start], [tf.Variable(w) for w in start]
+    for _ in range(steps):
+        grads = [rng.normal(size=s) for s in shapes]
+        ours.apply(grads, mine)
+        theirs.apply([tf.constant(g) for g in grads], keras_vars)
+    return mine, [v.numpy() for v in keras_vars]
+
+
+# Hyperparameters exact in float32 (Keras casts beta_1/beta_2 through float32 for the bias correction).
+ADAPTIVE = [
+    ("RMSprop", dict(learning_rate=0.0625)),
+    ("RMSprop", dict(learning_rate=0.0625, momentum=0.5)),
+    ("RMSprop", dict(learning_rate=0.0625, centered=True)),
+    ("Adam", dict(learning_rate=0.0625, beta_1=0.875, beta_2=0.998046875)),
+    ("Adam", dict(learning_rate=0.0625, beta_1=0.875, beta_2=0.998046875, amsgrad=True)),
+]
+
+
+@pytest.mark.parametrize("name,kwargs", ADAPTIVE)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_adaptive_optimizers_match_keras(name, kwargs, seed):
+    mine, theirs = run_both(getattr(optimizers, name)(**kwargs), getattr(keras.optimizers, name)(**kwargs), seed=seed)
+    for w, v in zip(mine, theirs):
+        np.testing.assert_allclose(w, v, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+def test_defaults_agree_with_keras_up_to_its_float32_hyperparameters(name):
+    ours, theirs = getattr(optimizers, name)(), getattr(keras.optimizers, name)()
+    for attribute in ["momentum", "nesterov", "rho", "epsilon", "centered", "beta_1", "beta_2", "amsgrad"]:
+        if hasattr(theirs, attribute):
+            assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+    assert ours.learning_rate == pytest.approx(float(theirs.learning_rate.numpy()), rel=1e-7)
+    mine, keras_values = run_both(ours, theirs)
+    for w, v in zip(mine, keras_values):
+        np.testing.assert_allclose(w, v, rtol=1e-6)
+
+
 def test_updates_in_place_and_keeps_dtype():
     w = np.ones(3, dtype=np.float32)
     same = w
     optimizers.SGD(learning_rate=0.5).apply([np.ones(3)], [w])
     assert same is w and w.dtype == np.float32
     np.testing.assert_allclose(w, 0.5)
-
-
-def test_defaults_are_keras_defaults():
-    ours, theirs = optimizers.SGD(), keras.optimizers.SGD()
-    assert ours.learning_rate == pytest.approx(float(theirs.learning_rate.numpy()))
-    assert (ours.momentum, ours.nesterov) == (theirs.momentum, theirs.nesterov)
+    for optimizer in [optimizers.RMSprop(), optimizers.Adam()]:
+        optimizer.apply([np.ones(3, dtype=np.float32)], [w])
+        assert w.dtype == np.float32
 
 
 def test_errors_name_what_is_wrong():

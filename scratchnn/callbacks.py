@@ -1,0 +1,203 @@
+"""Callbacks: code that `fit` runs at fixed moments of training, with Keras's hook names.
+
+Hooks: on_train_begin/end(logs), on_epoch_begin/end(epoch, logs),
+on_train_batch_begin/end(batch, logs). Inside a hook, `self.model` is the model being trained;
+setting `self.model.stop_training = True` ends training after the current epoch.
+"""
+import csv
+import math
+import os
+import warnings
+
+
+class Callback:
+    """Base class: override the hooks you need; `self.model` and `self.params` are set by `fit`."""
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+
+
+class History(Callback):
+    """Records every epoch's logs: `history.history["loss"]` is the list of epoch losses."""
+
+    def on_train_begin(self, logs=None):
+        self.epoch, self.history = [], {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+class MonitorCallback(Callback):
+    """Shared by EarlyStopping and ModelCheckpoint: is a monitored value an improvement?"""
+
+    def __init__(self, monitor="val_loss", mode="auto", min_delta=0.0):
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max'; got {mode!r}.")
+        if mode == "auto":
+            name = monitor.removeprefix("val_")
+            if name in ("accuracy", "acc") or name.endswith("_accuracy"):
+                mode = "max"
+            elif name == "loss" or name in ("mse", "mae", "mean_squared_error", "mean_absolute_error"):
+                mode = "min"
+            else:
+                raise ValueError(f"Cannot tell whether {monitor!r} should go up or down: pass mode='min' or 'max'.")
+        self.monitor, self.mode, self.min_delta = monitor, mode, abs(min_delta)
+
+    def is_improvement(self, value, reference):
+        if reference is None:
+            return True
+        return value - self.min_delta > reference if self.mode == "max" else value + self.min_delta < reference
+
+    def monitored(self, logs):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            warnings.warn(f"{type(self).__name__} monitors {self.monitor!r}, which is not in the logs: "
+                          f"{sorted(logs or {})}. (val_ metrics need validation data.)", stacklevel=3)
+        return value
+
+
+class EarlyStopping(MonitorCallback):
+    """Stop when `monitor` has not improved for `patience` epochs (Keras's rules and defaults).
+
+    Defaults as in Keras: patience=0 (stop at the first epoch without improvement) and the weights
+    of the LAST epoch are kept, unless restore_best_weights=True.
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto",
+                 baseline=None, restore_best_weights=False, start_from_epoch=0):
+        super().__init__(monitor, mode, min_delta)
+        self.patience, self.verbose, self.baseline = patience, verbose, baseline
+        self.restore_best_weights, self.start_from_epoch = restore_best_weights, start_from_epoch
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best, self.best_weights, self.best_epoch = 0, 0, None, None, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = self.monitored(logs)
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
+        self.wait += 1
+        if self.is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            if self.baseline is None or self.is_improvement(current, self.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch > 0 and self.verbose > 0:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose > 0:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
+
+
+class ModelCheckpoint(MonitorCallback):
+    """Save the model's weights (a `.npz` file) after each epoch, or only when `monitor` improves.
+
+    `filepath` may hold fields filled from the epoch and the logs: "ckpt-{epoch:02d}-{val_loss:.3f}.npz".
+    """
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, mode="auto"):
+        super().__init__(monitor, mode)
+        if not str(filepath).endswith(".npz"):
+            raise ValueError(f"scratchnn saves weights with NumPy: filepath must end in .npz; got {filepath!r}.")
+        self.filepath, self.verbose, self.save_best_only, self.best = str(filepath), verbose, save_best_only, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        path = self.filepath.format(epoch=epoch + 1, **(logs or {}))
+        if self.save_best_only:
+            current = self.monitored(logs)
+            if current is None or not self.is_improvement(current, self.best):
+                return
+            if self.verbose > 0:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to {current}, saving to {path}")
+            self.best = current
+        self.model.save_weights(path)
+
+
+class LearningRateScheduler(Callback):
+    """At the start of each epoch set the learning rate to schedule(epoch, current_lr); logs it."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        learning_rate = float(self.schedule(epoch, float(self.model.optimizer.learning_rate)))
+        if not math.isfinite(learning_rate) or learning_rate < 0:
+            raise ValueError(f"The schedule returned learning rate {learning_rate} at epoch {epoch}; "
+                             "it must be a finite number >= 0.")
+        self.model.optimizer.learning_rate = learning_rate
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs["learning_rate"] = float(self.model.optimizer.learning_rate)
+
+
+class CSVLogger(Callback):
+    """Append one row per epoch to a CSV file: epoch, then the logs' keys in sorted order."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.separator, self.append = str(filename), separator, append
+
+    def on_train_begin(self, logs=None):
+        has_header = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+        self.writer = None if not has_header else csv.writer(self.file, delimiter=self.separator)
+        self.keys = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+        if self.writer is None:
+            self.writer = csv.writer(self.file, delimiter=self.separator)
+            self.writer.writerow(["epoch"] + self.keys)
+        self.writer.writerow([epoch] + [logs.get(key, "NA") for key in self.keys])
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        self.file.close()
+
+
+class CallbackList:
+    """Calls a hook on every callback in order."""
+
+    def __init__(self, callbacks, model, params):
+        self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            callback.set_model(model)
+            callback.set_params(params)
+
+    def __getattr__(self, hook):
+        def call_all(*args):
+            for callback in self.callbacks:
+                getattr(callback, hook)(*args)
+        return call_all

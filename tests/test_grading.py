@@ -1,0 +1,163 @@
+"""The grading round trip, through nbgrader itself, in a throw-away copy of the course.
+
+For every assignment: generate the student version, make submissions from it, autograde them all
+in one nbgrader call, and read the scores from the gradebook:
+- the solutions filled in get full marks;
+- the release, untouched, gets 0 (and grading it does not crash);
+- typical mistakes get the partial marks written below, and the student sees the message that
+  names the mistake.
+A task's score is the sum over its graded cells. Cells are named <task>_code (the student's
+solution), <task>_test (visible tests) and <task>_hidden (hidden tests).
+"""
+import json
+import re
+from collections import Counter
+
+import pytest
+from nbgrader.api import Gradebook
+
+from scripts.release import assignments, nbgrader, release
+
+# Typical mistakes, per assignment: submission name -> the code written into solution cells, the
+# expected score of every task, and text expected in the error a test cell shows.
+MISTAKES = {
+    "01_neuron": {
+        "unstable_softmax__summed_loss__perceptron_updates_always": {
+            "code": {
+                "softmax_code": "def softmax(Z):\n    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n",
+                "crossentropy_code": (
+                    "def categorical_crossentropy(Y, P):\n"
+                    "    return -np.sum(Y * np.log(np.clip(P, 1e-7, 1 - 1e-7)))\n"),
+                "perceptron_code": (
+                    "def perceptron_epoch(X, y, w, b, learning_rate):\n"
+                    "    w, b = np.array(w, dtype=float), float(b)\n"
+                    "    for x_i, y_i in zip(X, y):  # moves towards the label, right or wrong\n"
+                    "        w = w + learning_rate * (2 * y_i - 1) * x_i\n"
+                    "        b = b + learning_rate * (2 * y_i - 1)\n"
+                    "    return w, b\n"),
+            },
+            "scores": {"softmax": 0, "crossentropy": 0, "gradient": 2, "perceptron": 0, "sgd_step": 3},
+            "messages": {
+                "softmax_test": "subtract each row's maximum before np.exp",
+                "crossentropy_test": "is m=8 times too large: take the mean over the batch",
+                "gradient_hidden": "overflow encountered in exp",
+                "perceptron_test": "The rule leaves w and b as they are, since the prediction is right",
+            },
+        },
+        "gradient_without_1_over_m__keras_loss__perceptron_wrong_sign": {
+            "code": {
+                "crossentropy_code": (
+                    "def categorical_crossentropy(Y, P):\n"
+                    "    return float(keras.losses.CategoricalCrossentropy()(Y, P))\n"),
+                "gradient_code": "def softmax_crossentropy_gradient(Y, Z):\n    return softmax(Z) - Y\n",
+                "perceptron_code": (
+                    "def perceptron_epoch(X, y, w, b, learning_rate):\n"
+                    "    w, b = np.array(w, dtype=float), float(b)\n"
+                    "    for x_i, y_i in zip(X, y):\n"
+                    "        y_hat = 1.0 if x_i @ w + b > 0 else 0.0\n"
+                    "        w = w + learning_rate * (y_hat - y_i) * x_i\n"
+                    "        b = b + learning_rate * (y_hat - y_i)\n"
+                    "    return w, b\n"),
+            },
+            "scores": {"softmax": 2, "crossentropy": 0, "gradient": 0, "perceptron": 0, "sgd_step": 0},
+            "messages": {
+                "crossentropy_test": "categorical_crossentropy uses keras",
+                "gradient_test": "your gradient is m=8 times too large: did you forget to divide by the batch size?",
+                "perceptron_test": "goes wrong at example 3",
+                "sgd_step_test": "is m=8 times too large",
+            },
+        },
+    },
+}
+SOLUTION, UNTOUCHED = "solution", "untouched"
+
+
+def task(grade_id):
+    """The task a graded cell belongs to: softmax_test -> softmax."""
+    return grade_id.rsplit("_", 1)[0]
+
+
+def submission(release_path, source_path, code):
+    """The released notebook with every solution cell filled in: from `code` (grade id -> source)
+    where given, else with the solution of the source notebook; the release as it is if code is None."""
+    nb = json.loads(release_path.read_text())
+    if code is None:
+        return nb
+    solutions = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+                 for c in json.loads(source_path.read_text())["cells"] if "nbgrader" in c["metadata"]}
+    for cell in nb["cells"]:
+        grading = cell["metadata"].get("nbgrader", {})
+        if grading.get("solution"):
+            gid = grading["grade_id"]
+            cell["source"] = code.get(gid) or re.sub(r"(?m)^[ \t]*### (BEGIN|END) SOLUTION\n", "", solutions[gid])
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """Release the course copy, submit the solution, the untouched release and the typical
+    mistakes of every assignment, and autograde them. Returns {(assignment, student): {task:
+    score}}, {(assignment, student): [autograded notebook JSON]} and {assignment: {task: max score}}."""
+    release(course)
+    for assignment in assignments(course):
+        students = {SOLUTION: {}, **{name: m["code"] for name, m in MISTAKES.get(assignment, {}).items()}}
+        for release_path in (course / "release" / assignment).glob("*.ipynb"):
+            source_path = course / "solutions" / assignment / release_path.name
+            for student, code in [(UNTOUCHED, None), *students.items()]:
+                folder = course / "submitted" / student / assignment
+                folder.mkdir(parents=True, exist_ok=True)
+                nb = submission(release_path, source_path, code)
+                (folder / release_path.name).write_text(json.dumps(nb, indent=1))
+        nbgrader("autograde", assignment, root=course)
+
+    scores, outputs, max_scores = {}, {}, {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for assignment in assignments(course):
+            for sub in gradebook.assignment_submissions(assignment):
+                totals = Counter()
+                for notebook in sub.notebooks:
+                    for grade in notebook.grades:
+                        totals[task(grade.name)] += grade.score
+                scores[assignment, sub.student.id] = dict(totals)
+                outputs[assignment, sub.student.id] = [
+                    json.loads(p.read_text()) for p in (course / "autograded" / sub.student.id / assignment).glob("*.ipynb")]
+            max_scores[assignment] = Counter()
+            for notebook in gradebook.find_assignment(assignment).notebooks:
+                for cell in notebook.grade_cells:
+                    max_scores[assignment][task(cell.name)] += cell.max_score
+    return scores, outputs, max_scores
+
+
+def errors(notebooks, grade_id):
+    """The error messages shown by the cell grade_id in the autograded notebooks."""
+    return [out.get("evalue", "") for nb in notebooks for cell in nb["cells"]
+            if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id
+            for out in cell.get("outputs", []) if out["output_type"] == "error"]
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_solution_gets_full_marks(graded, assignment):
+    scores, _, max_scores = graded
+    assert scores[assignment, SOLUTION] == max_scores[assignment]
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_untouched_release_gets_zero_without_crashing(graded, assignment):
+    scores, outputs, max_scores = graded
+    assert outputs[assignment, UNTOUCHED], "nbgrader wrote no autograded notebook"
+    assert scores[assignment, UNTOUCHED] == {t: 0 for t in max_scores[assignment]}
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_assignment_has_typical_mistakes(assignment):
+    assert MISTAKES.get(assignment), f"add typical mistakes of {assignment} to MISTAKES in {__file__}"
+
+
+@pytest.mark.parametrize("assignment, student", [(a, s) for a in MISTAKES for s in MISTAKES[a]])
+def test_typical_mistake_gets_partial_marks_and_says_why(graded, assignment, student):
+    scores, outputs, _ = graded
+    expected = MISTAKES[assignment][student]
+    assert scores[assignment, student] == expected["scores"]
+    for grade_id, text in expected["messages"].items():
+        shown = errors(outputs[assignment, student], grade_id)
+        assert any(text in message for message in shown), f"{grade_id} shows {shown}, not {text!r}"
