@@ -12,7 +12,6 @@ export PATH := $(BIN):$(PATH)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND := tensorflow
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 .PHONY: venv book test lab clean
 .DEFAULT_GOAL := help
@@ -49,3 +48,18 @@ clean:
 	rm -rf _build .jupyter_cache release autograded feedback gradebook.db
 
 # --- instructor -------------------------------------------------------------
+# nbgrader reads nbgrader_config.py (course root = this folder, assignments in solutions/).
+# Submissions go in submitted/<student>/<assignment>/<notebook>.ipynb.
+.PHONY: release autograde feedback grades
+
+release: $(STAMP)
+	$(BIN)/python scripts/release.py
+
+autograde: $(STAMP)
+	$(BIN)/nbgrader autograde $(or $(ASSIGNMENT),$(error give the assignment: make autograde ASSIGNMENT=01_neuron))
+
+feedback: $(STAMP)
+	$(BIN)/nbgrader generate_feedback $(or $(ASSIGNMENT),$(error give the assignment: make feedback ASSIGNMENT=01_neuron))
+
+grades: $(STAMP)
+	$(BIN)/nbgrader export
