@@ -5,6 +5,11 @@ float; `loss.gradient(y_true, y_pred)` returns d loss / d y_pred, with y_pred's 
 the mean included. From probabilities, Keras clips them to [1e-7, 1 - 1e-7] before taking logs, so
 the loss stays finite; with `from_logits=True` the loss is computed from the scores directly, which
 is exact and stable for any logits.
+
+Note: Keras's TensorFlow backend remembers the logits of a sigmoid or softmax output, and its
+cross-entropies silently use them instead of the clipped probabilities. A Keras model ending in
+softmax is therefore trained on the exact loss; `scratchnn.models.Sequential` does the same (see
+`Sequential.compute_loss`). Called on a plain array of probabilities, both libraries clip.
 """
 import numpy as np
 

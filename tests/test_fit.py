@@ -84,6 +84,21 @@ def test_binary_model_with_l2_and_validation_data_matches_keras():
         np.testing.assert_allclose(h_ours.history[key], h_theirs.history[key], rtol=1e-10, err_msg=key)
 
 
+def test_saturated_softmax_loss_is_computed_from_logits_like_keras():
+    """Keras computes the cross-entropy of a softmax output from its logits (no 1e-7 clipping):
+    with logit gaps in the thousands the loss goes far above -log(1e-7) = 16.1, in both libraries."""
+    x, labels = data(7)
+    ours, theirs = twin_models(x.shape[1], 3, seed=7)
+    big = [w * 300 for w in ours.get_weights()]
+    ours.set_weights(big)
+    theirs.set_weights(big)
+    ours.compile("sgd", "sparse_categorical_crossentropy")
+    theirs.compile("sgd", "sparse_categorical_crossentropy")
+    ours_loss = ours.evaluate(x, labels, verbose=0)
+    assert ours_loss > 100
+    np.testing.assert_allclose(ours_loss, theirs.evaluate(x, labels, verbose=0), rtol=1e-12)
+
+
 class Recorder(callbacks.Callback):
     def __init__(self):
         super().__init__()
