@@ -158,16 +158,19 @@ class Dense(Layer):
 
 
 class Activation(Layer):
-    """Applies an activation by name: Activation("relu"). No weights; shape in = shape out."""
+    """Applies an activation by name: Activation("relu"). No weights; shape in = shape out.
 
-    def __init__(self, activation, name=None):
+    `kwargs` go to the activation function, e.g. Activation("leaky_relu", negative_slope=0.1).
+    """
+
+    def __init__(self, activation, name=None, **kwargs):
         super().__init__(name)
         activations.get(activation)
-        self.activation = activation
+        self.activation, self.kwargs = activation, kwargs
 
     def forward(self, x, training=False):
         x = as_float_array(x, "x")
-        y = activations.get(self.activation)(x)
+        y = activations.get(self.activation)(x, **self.kwargs)
         self._cache = (x, y)
         return y
 
@@ -180,9 +183,19 @@ class Activation(Layer):
         x, y = self._cached()
         grad_output = self._check_grad_output(grad_output, y.shape)
         self.grads = []
-        return activations.backward(self.activation)(x, y, grad_output)
+        return activations.backward(self.activation)(x, y, grad_output, **self.kwargs)
 
     def backward_logits(self, grad_logits):
         """Given dL/d(input of the activation): nothing to do but pass it on."""
         self.grads = []
         return self._check_grad_output(grad_logits, self._cached()[0].shape)
+
+
+class LeakyReLU(Activation):
+    """The leaky ReLU as a layer, as keras.layers.LeakyReLU: note its default slope is 0.3, while
+    the function keras.activations.leaky_relu (and Dense(activation="leaky_relu")) uses 0.2."""
+
+    def __init__(self, negative_slope=0.3, name=None):
+        if negative_slope < 0:
+            raise ValueError(f"negative_slope must be >= 0; got {negative_slope}.")
+        super().__init__("leaky_relu", name=name, negative_slope=negative_slope)

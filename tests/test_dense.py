@@ -127,3 +127,16 @@ def test_activation_layer_matches_keras_and_gradient_check():
     layer = layers.Activation("tanh")
     np.testing.assert_allclose(layer.forward(x), keras.layers.Activation("tanh", dtype="float64")(x).numpy())
     assert check_gradients(layer, x)["input"] < 1e-7
+
+
+@pytest.mark.parametrize("negative_slope", [None, 0.25])   # None: the layer's default, 0.3
+def test_leaky_relu_layer_matches_keras(negative_slope):
+    x = np.random.default_rng(3).normal(size=(5, 4))
+    kwargs = {} if negative_slope is None else {"negative_slope": negative_slope}
+    ours, theirs = layers.LeakyReLU(**kwargs), keras.layers.LeakyReLU(dtype="float64", **kwargs)
+    assert ours.kwargs["negative_slope"] == theirs.negative_slope
+    # Keras keeps the slope in float32: 0.3 differs from float32(0.3) by 1.2e-8 relative; 0.25 is exact.
+    np.testing.assert_allclose(ours.forward(x), theirs(x).numpy(), rtol=1e-7 if negative_slope is None else 1e-15)
+    assert check_gradients(ours, x)["input"] < 1e-7
+    with pytest.raises(ValueError, match="negative_slope must be >= 0"):
+        layers.LeakyReLU(-0.1)
