@@ -48,18 +48,20 @@ clean:
 	rm -rf _build .jupyter_cache release autograded feedback gradebook.db
 
 # --- instructor -------------------------------------------------------------
-# nbgrader reads nbgrader_config.py (course root = this folder, assignments in solutions/).
+# Grading runs through `python -m grader` (nbgrader is the engine; see grader/__init__.py).
 # Submissions go in submitted/<student>/<assignment>/<notebook>.ipynb.
+# Extra options go in ARGS, e.g. make autograde ASSIGNMENT=01_neuron ARGS="--force --jobs 4".
 .PHONY: release autograde feedback grades
+need_assignment = $(or $(ASSIGNMENT),$(error give the assignment, e.g. make $@ ASSIGNMENT=01_neuron))
 
 release: $(STAMP)
-	$(BIN)/python scripts/release.py
+	$(BIN)/python -m grader release
 
 autograde: $(STAMP)
-	$(BIN)/nbgrader autograde $(or $(ASSIGNMENT),$(error give the assignment: make autograde ASSIGNMENT=01_neuron))
+	$(BIN)/python -m grader autograde $(need_assignment) $(ARGS)
 
 feedback: $(STAMP)
-	$(BIN)/nbgrader generate_feedback $(or $(ASSIGNMENT),$(error give the assignment: make feedback ASSIGNMENT=01_neuron))
+	$(BIN)/python -m grader feedback $(need_assignment)
 
 grades: $(STAMP)
-	$(BIN)/nbgrader export
+	$(BIN)/python -m grader export

@@ -18,3 +18,13 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # `nbgrader export` writes grades.csv to the course root, not to wherever it is run from.
 c.CsvExportPlugin.to = os.path.join(c.CourseDirectory.root, "grades.csv")
+
+# Grading (python -m grader autograde): deleted test cells are put back before a submission runs.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback returned to students shows scores and test messages, never the hidden tests' code.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "grader.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

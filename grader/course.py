@@ -1,12 +1,11 @@
-"""Regenerate the student notebooks from solutions/.
+"""The course folder and nbgrader: where things are, and regenerating the student notebooks.
 
-For every assignment solutions/<id>/, run `nbgrader generate_assignment <id>` (which writes
-release/<id>/) and copy each released notebook into chapters/<id>/, where it is committed.
+A course root is a folder holding nbgrader_config.py and solutions/<id>/ (this repository, or a
+temporary copy in the tests). `release` runs `nbgrader generate_assignment <id>` for every
+assignment (which writes release/<id>/) and copies each released notebook into chapters/<id>/,
+where it is committed:
 
-    python scripts/release.py [COURSE_ROOT]
-
-COURSE_ROOT (default: this repository) is a folder holding nbgrader_config.py and solutions/;
-the tests pass a temporary copy.
+    python -m grader release
 """
 import os
 import shutil
@@ -40,6 +39,3 @@ def release(root=REPO):
             shutil.copyfile(notebook, chapter / notebook.name)
             print(f"{notebook.relative_to(root)} -> {(chapter / notebook.name).relative_to(root)}")
 
-
-if __name__ == "__main__":
-    release(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else REPO)

@@ -3,7 +3,7 @@ import shutil
 
 import pytest
 
-from scripts.release import REPO
+from grader.course import REPO
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from scripts.release import REPO, assignments, release
+from grader.course import REPO, assignments, release
 
 
 @pytest.fixture(scope="module")
 def released(course):
-    """The course copy after scripts/release.py has run in it."""
+    """The course copy after `python -m grader release` has run in it."""
     release(course)
     return course
 

@@ -1,0 +1,45 @@
+"""Command line: `python -m grader --help`."""
+import argparse
+import sys
+from pathlib import Path
+
+from . import __doc__ as __package_doc__
+from . import course
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m grader", description=__package_doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", type=Path, default=course.REPO,
+                        help="the course folder (nbgrader_config.py, solutions/, submitted/); default: this repository")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("release", help="regenerate every student notebook from solutions/")
+    grade = commands.add_parser("autograde", help="grade every submission of an assignment")
+    grade.add_argument("assignment")
+    grade.add_argument("--force", action="store_true", help="grade again students already graded")
+    grade.add_argument("--jobs", type=int, default=None, help="submissions run at once (default: the cores)")
+    grade.add_argument("--cell-timeout", type=int, default=120, help="seconds one cell may run (default 120)")
+    grade.add_argument("--timeout", type=int, default=300, help="seconds one notebook may run (default 300)")
+    grade.add_argument("--unsafe-no-sandbox", action="store_true",
+                       help="run submissions WITHOUT isolation (only for code you trust)")
+    feedback = commands.add_parser("feedback", help="write feedback/ for an assignment, hidden tests removed")
+    feedback.add_argument("assignment")
+    commands.add_parser("export", help="write grades.csv")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+
+    if args.command == "release":
+        course.release(root)
+    elif args.command == "autograde":
+        from .autograde import autograde
+        return autograde(args.assignment, root, force=args.force, jobs=args.jobs, unsafe=args.unsafe_no_sandbox,
+                         cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+    elif args.command == "feedback":
+        course.nbgrader("generate_feedback", args.assignment, "--force", root=root)
+    elif args.command == "export":
+        course.nbgrader("export", root=root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

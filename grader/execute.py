@@ -1,0 +1,116 @@
+"""Execute one notebook with its kernel inside the sandbox; the notebook itself never enters it.
+
+The trusted process (this one) drives the kernel over ZeroMQ IPC sockets in the submission's work
+directory and records the outputs itself, so code in the notebook cannot edit the result file.
+Each cell is bounded in time, all cells together in wall time, and a cell's outputs in size. A
+cell that could not run (the kernel died, time ran out) gets an error output, so nbgrader gives
+its tests no points.
+"""
+import json
+import os
+import threading
+import time
+
+import nbformat
+from jupyter_client import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from . import sandbox
+
+KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
+              "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"}
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel starts inside the sandbox (see grader.sandbox.wrap). Asynchronous,
+    as nbclient needs: a blocking client would stop it from noticing timeouts and dead kernels."""
+
+    def configure(self, workdir, root, limits, unsafe=False):
+        self.sandbox_args = (workdir, root, limits)
+        self.unsafe = unsafe
+        self.transport = "ipc"
+        self.ip = os.path.join(workdir, "kernel")
+        self.connection_file = os.path.join(workdir, "kernel.json")
+
+    def write_connection_file(self, **kwargs):
+        """As KernelManager's, then hand the file to the sandboxed user, who must read it."""
+        super().write_connection_file(**kwargs)
+        if os.geteuid() == 0 and not self.unsafe:
+            os.chown(self.connection_file, sandbox.NOBODY, sandbox.NOBODY)
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        command = super().format_kernel_cmd(extra_arguments)
+        return command if self.unsafe else sandbox.wrap(command, *self.sandbox_args)
+
+
+class LimitedClient(NotebookClient):
+    """A NotebookClient that keeps at most `max_output_bytes` of output per cell."""
+
+    max_output_bytes = 200_000
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = len(json.dumps(msg.get("content", {})))
+        used = self._output_bytes.get(cell_index, 0)
+        self._output_bytes[cell_index] = used + size
+        if used + size > self.max_output_bytes:
+            if used <= self.max_output_bytes:
+                outs.append(nbformat.v4.new_output("stream", name="stdout", text=(
+                    f"\n[grader: output cut after {self.max_output_bytes:,} bytes]\n")))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def error_output(name, message):
+    return nbformat.v4.new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
+
+
+def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300, unsafe=False):
+    """Run every code cell of `nb` (in place) with a sandboxed kernel; return (nb, problems).
+    `problems` lists what went wrong for the whole notebook (time out, dead kernel), for the summary."""
+    limits = limits or sandbox.Limits()
+    km = SandboxedKernelManager(kernel_name="python3")
+    km.configure(workdir, root, limits, unsafe)
+    client = LimitedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
+                           startup_timeout=60, record_timing=False)
+    client._output_bytes = {}
+    problems, deadline = [], time.monotonic() + total_timeout
+    env = dict(KERNEL_ENV, HOME=workdir, MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"))
+    code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    # a last resort if something blocks beyond every timeout: kill the sandbox, whatever it does
+    watchdog = threading.Timer(total_timeout + cell_timeout + 60, lambda: km.has_kernel and run_sync(km.kill_kernel)())
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        with client.setup_kernel(env=env, cwd=workdir):
+            for position, (index, cell) in enumerate(code_cells):
+                if time.monotonic() > deadline:
+                    problems.append(f"the notebook ran out of its {total_timeout} s")
+                    _mark_not_run([c for _, c in code_cells[position:]], problems[-1])
+                    break
+                try:
+                    client.execute_cell(cell, index)
+                    if any(o.get("ename") == "KeyboardInterrupt" for o in cell.outputs):
+                        problems.append(f"cell {index} ran longer than {cell_timeout} s and was interrupted")
+                except CellTimeoutError:
+                    problems.append(f"cell {index} ran longer than {cell_timeout} s")
+                    cell.outputs.append(error_output("TimeoutError", problems[-1]))
+                except DeadKernelError:
+                    problems.append(f"the kernel died in cell {index}")
+                    _mark_not_run([c for _, c in code_cells[position:]], problems[-1])
+                    break
+    except Exception as error:  # the kernel did not even start, or died between cells
+        problems.append(f"{type(error).__name__}: {str(error)[:300]}")
+        _mark_not_run([c for _, c in code_cells if not c.outputs], problems[-1])
+    finally:
+        watchdog.cancel()
+        if km.has_kernel:        # nbclient leaves a kernel it did not create running: stop it
+            run_sync(km.shutdown_kernel)(now=True)
+    return nb, problems
+
+
+def _mark_not_run(cells, reason):
+    for cell in cells:
+        if not any(o.get("output_type") == "error" for o in cell.outputs):
+            cell.outputs.append(error_output("NotRun", f"this cell did not run: {reason}"))

@@ -1,0 +1,113 @@
+"""Run an untrusted command in a Linux sandbox made with util-linux only (no container engine).
+
+What the command sees and may do:
+- its own mount, PID, network, IPC and UTS namespaces: no network at all (not even loopback),
+  no other process of the machine, and a private filesystem;
+- that filesystem: the system directories, Python and the course's .venv, all read-only, plus ONE
+  writable working directory (the submission's) and a small private /tmp. The repository itself
+  (solutions/, submitted/, autograded/, gradebook.db), home directories and every other
+  submission are absent;
+- resource limits: address space, CPU seconds, file size, open files and processes;
+- when run as root, it also drops to the unprivileged user `nobody` with no capabilities and
+  no_new_privs. As another user it runs in a user namespace instead (same mounts, own uid).
+
+`check()` says why a sandbox cannot be made here, or None when it can.
+"""
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+NOBODY = 65534
+
+
+@dataclass
+class Limits:
+    """Resource limits of one sandboxed process tree."""
+    memory_bytes: int = 6 * 2**30     # address space of each process (TensorFlow maps a lot of it)
+    cpu_seconds: int = 600
+    file_bytes: int = 64 * 2**20      # largest file it may write
+    open_files: int = 256
+    processes: int = 128              # per user: applies when it runs as `nobody`
+
+
+def readonly_paths():
+    """Directories the sandbox needs, read-only: the system, Python's installation, the venv."""
+    paths = ["/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/opt"]
+    for prefix in {sys.base_prefix, sys.prefix}:
+        paths.append(os.path.realpath(prefix))
+    return [p for p in dict.fromkeys(paths) if os.path.exists(p)]
+
+
+def _mount_script(root, workdir, limits, command):
+    """The shell script run as (namespace) root inside the new namespaces: build the filesystem in
+    a tmpfs at `root`, chroot into it, drop privileges and limit resources, exec `command`."""
+    lines = ["set -eu", f"R={shlex.quote(root)}",
+             'mount -t tmpfs -o size=16m,mode=755 sandbox "$R"']
+    for path in readonly_paths():
+        if os.path.islink(path):   # /bin -> usr/bin on merged-/usr systems
+            lines.append(f'ln -s {shlex.quote(os.readlink(path))} "$R"{shlex.quote(path)}')
+        else:
+            lines += [f'mkdir -p "$R"{shlex.quote(path)}',
+                      f'mount --rbind {shlex.quote(path)} "$R"{shlex.quote(path)}',
+                      f'mount -o remount,bind,ro "$R"{shlex.quote(path)}']
+    lines += ['mkdir -p "$R/proc" "$R/tmp" "$R/dev/shm"',
+              'mount -t proc proc "$R/proc"',
+              'mount -t tmpfs -o size=256m,mode=1777 tmp "$R/tmp"',
+              'mount -t tmpfs -o size=64m,mode=1777 shm "$R/dev/shm"']
+    for device in ["null", "zero", "random", "urandom"]:
+        lines += [f'touch "$R/dev/{device}"', f'mount --bind /dev/{device} "$R/dev/{device}"']
+    lines += [f'mkdir -p "$R"{shlex.quote(workdir)}',   # after /tmp: the work dir may lie below it
+              f'mount --bind {shlex.quote(workdir)} "$R"{shlex.quote(workdir)}']
+    setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
+    drop = (f"{setpriv} --reuid={NOBODY} --regid={NOBODY} --clear-groups --no-new-privs --inh-caps=-all "
+            if os.geteuid() == 0 else f"{setpriv} --no-new-privs ")
+    limit = (f"{prlimit} --as={limits.memory_bytes} --cpu={limits.cpu_seconds} --fsize={limits.file_bytes} "
+             f"--nofile={limits.open_files} --nproc={limits.processes} --core=0 -- ")
+    lines.append(f'exec {shutil.which("chroot")} "$R" /bin/sh -c {shlex.quote("cd " + shlex.quote(workdir) + " && exec " + drop + limit + shlex.join(command))}')
+    return "\n".join(lines)
+
+
+def wrap(command, workdir, root, limits=None):
+    """The argv that runs `command` (a list) sandboxed, with `workdir` as its only writable
+    directory (seen at the same path). `root` must be an empty directory for the sandbox's own
+    filesystem. Killing the returned process kills everything inside (PID namespace)."""
+    limits = limits or Limits()
+    namespaces = ["--mount", "--pid", "--fork", "--net", "--ipc", "--uts", "--kill-child"]
+    if os.geteuid() != 0:
+        namespaces.insert(0, "--map-root-user")
+        namespaces.insert(0, "--user")
+    script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command)
+    return [shutil.which("unshare"), *namespaces, "--propagation", "private", "/bin/sh", "-c", script]
+
+
+def prepare_workdir(workdir):
+    """Make `workdir` writable by the sandboxed user."""
+    os.makedirs(workdir, exist_ok=True)
+    if os.geteuid() == 0:
+        os.chown(workdir, NOBODY, NOBODY)
+    os.chmod(workdir, 0o700)
+
+
+def check(tmp_parent=None):
+    """None if a sandbox works here; otherwise the reason, for a clear refusal."""
+    if not sys.platform.startswith("linux"):
+        return f"the sandbox needs Linux namespaces; this is {sys.platform}"
+    for tool in ["unshare", "setpriv", "prlimit", "chroot", "mount"]:
+        if shutil.which(tool) is None:
+            return f"`{tool}` (util-linux / coreutils) is not installed"
+    import tempfile
+    base = tempfile.mkdtemp(dir=tmp_parent)
+    try:
+        work, root = os.path.join(base, "work"), os.path.join(base, "root")
+        prepare_workdir(work)
+        os.makedirs(root)
+        probe = wrap([sys.executable, "-c", "open('probe', 'w').write('ok')"], work, root)
+        result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0 or not os.path.exists(os.path.join(work, "probe")):
+            return f"making a sandbox failed here: {result.stderr.strip()[-500:] or result.returncode}"
+        return None
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

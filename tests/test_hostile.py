@@ -1,0 +1,164 @@
+"""Broken and hostile submissions, graded through the instructor's real command.
+
+Every hostile submission starts from the untouched student notebook (which scores 0) and adds an
+attack. The batch must complete, the honest solution keeps full marks, no attack earns a point,
+and nothing outside a submission's sandbox is read or changed. Feedback never shows hidden tests.
+"""
+import html
+import json
+import re
+import shutil
+
+import pytest
+from nbgrader.api import Gradebook
+
+from grader.course import release
+from tests.test_grading import grade, grader_command, submission
+
+ASSIGNMENT, NOTEBOOK = "01_neuron", "assignment_01.ipynb"
+
+
+def attack(code, cell="softmax_code"):
+    """Student code put into one solution cell of the untouched release (the other cells keep their stubs)."""
+    return {cell: code}
+
+
+def untouched_with(released, code):
+    """The untouched student notebook with `code` (grade id -> source) written into those cells."""
+    nb = json.loads(released.read_text())
+    for cell in nb["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in code:
+            cell["source"] = code[grade_id]
+    return nb
+
+
+HOSTILE = {
+    "infinite_loop": attack("while True:\n    pass\n"),
+    "exits_the_kernel": attack("import os\nos._exit(0)\n"),
+    "sys_exit": attack("import sys\nsys.exit(0)\n"),
+    "prints_tens_of_megabytes": attack("for _ in range(40):\n    print('x' * 1_000_000)\n"),
+    "memory_bomb": attack("hog = []\nwhile True:\n    hog.append(bytearray(2**28))\n"),
+    "fork_bomb": attack("import os\nfor _ in range(10_000):\n    if os.fork() == 0:\n        import time; time.sleep(60)\n"),
+    "monkeypatches_numpy_and_builtins": attack(
+        "import builtins, numpy.testing\n"
+        "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
+        "np.array_equal = lambda *a, **k: True\nnp.testing.assert_allclose = lambda *a, **k: None\n"
+        "numpy.testing.assert_array_equal = lambda *a, **k: None\nnp.asarray = lambda x, *a, **k: x\n"
+        "builtins.abs = lambda x: 0\nbuiltins.all = lambda x: True\nbuiltins.max = lambda *a, **k: 0\n"
+        "builtins.isinstance = lambda *a: True\nbuiltins.print = lambda *a, **k: None\n"
+        "def softmax(Z):\n    return np.zeros_like(Z)\n"),
+    "equal_to_anything": attack(
+        "class Anything(float):\n"
+        "    __eq__ = lambda self, other: True\n    __ne__ = lambda self, other: False\n"
+        "    __lt__ = __le__ = __gt__ = __ge__ = lambda self, other: True\n"
+        "    __array__ = lambda self, *a, **k: np.zeros((8, 3))\n"
+        "    shape = (8, 3)\n"
+        "def softmax(Z):\n    return Anything(0.0)\n"
+        "def categorical_crossentropy(Y, P):\n    return Anything(0.0)\n"),
+    "steals_the_solutions": attack(
+        "import glob, json\nfound = []\n"
+        "places = ['/work', '/tmp', '/root', '/home', '/srv', COURSE]\n"
+        "for path in [p for place in places for p in glob.glob(place + '/**/*.ipynb', recursive=True)]:\n"
+        "    try:\n        nb = json.load(open(path))\n    except Exception:\n        continue\n"
+        "    for cell in nb.get('cells', []):\n"
+        "        if 'BEGIN SOLUTION' in ''.join(cell.get('source', [])):\n"
+        "            found.append(path)\n"
+        "            exec(''.join(cell['source']).replace('### BEGIN SOLUTION', '').replace('### END SOLUTION', ''))\n"
+        "print('notebooks with solutions found:', len(found))\n"),
+    "erases_the_gradebook_and_others": attack(
+        "import os, shutil\n"
+        "for top, dirs, files in [w for place in ['/work', '/tmp', '/root', '/home', COURSE] for w in os.walk(place)]:\n"
+        "    for name in files:\n"
+        "        if name == 'gradebook.db' or name.endswith('.ipynb'):\n"
+        "            try:\n                os.remove(os.path.join(top, name))\n            except OSError:\n                pass\n"
+        "    for name in list(dirs):\n"
+        "        if name in ('autograded', 'submitted', 'feedback', 'solutions'):\n"
+        "            shutil.rmtree(os.path.join(top, name), ignore_errors=True)\n"),
+}
+DELETED, EDITED, INVALID = "deleted_test_cells", "edited_test_cells", "invalid_json"
+
+
+@pytest.fixture(scope="module")
+def hostile_run(course):
+    """Grade the solution, the untouched release and every attack in one run; return what it printed."""
+    for other in [p for p in (course / "solutions").iterdir() if p.name != ASSIGNMENT]:
+        shutil.rmtree(other)   # one assignment is enough here
+    release(course)
+    released = course / "release" / ASSIGNMENT / NOTEBOOK
+    source = course / "solutions" / ASSIGNMENT / NOTEBOOK
+    notebooks = {"solution": submission(released, source, {}), "untouched": submission(released, source, None)}
+    # the attacks know where the course lives: COURSE is its real path
+    notebooks.update({name: untouched_with(released, {cell: f"COURSE = {str(course)!r}\n" + text for cell, text in code.items()})
+                      for name, code in HOSTILE.items()})
+    untouched = submission(released, source, None)
+    notebooks[DELETED] = dict(untouched, cells=[c for c in untouched["cells"]
+                                                if not c["metadata"].get("nbgrader", {}).get("grade")])
+    notebooks[EDITED] = json.loads(json.dumps(untouched))
+    for cell in notebooks[EDITED]["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade"):
+            cell["source"] = "print('all tests pass')\n"
+    for student, nb in notebooks.items():
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        (folder / NOTEBOOK).write_text(json.dumps(nb))
+    (course / "submitted" / INVALID / ASSIGNMENT).mkdir(parents=True)
+    (course / "submitted" / INVALID / ASSIGNMENT / NOTEBOOK).write_text('{"cells": [ this is not JSON')
+    printed = grade(course, ASSIGNMENT, "--cell-timeout", "40", "--timeout", "150")
+    return course, printed
+
+
+def scores(course):
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        maximum = gradebook.find_assignment(ASSIGNMENT).max_score
+        return maximum, {s.student.id: s.score for s in gradebook.assignment_submissions(ASSIGNMENT)}
+
+
+def test_the_batch_completes_and_reports_every_student(hostile_run):
+    course, printed = hostile_run
+    for student in ["solution", "untouched", DELETED, EDITED, INVALID, *HOSTILE]:
+        assert re.search(rf"^{student}\s", printed, re.M), f"{student} missing from the summary:\n{printed}"
+    assert re.search(rf"^{INVALID}\s.*not graded: .*not a valid notebook", printed, re.M)
+
+
+def test_solution_keeps_full_marks_and_no_attack_earns_a_point(hostile_run):
+    course, _ = hostile_run
+    maximum, by_student = scores(course)
+    assert by_student["solution"] == maximum
+    assert by_student["untouched"] == 0
+    for student in [DELETED, EDITED, *HOSTILE]:
+        assert by_student[student] == 0, f"{student} scored {by_student[student]}"
+    assert INVALID not in by_student
+
+
+def test_nothing_outside_the_sandbox_was_touched(hostile_run):
+    course, _ = hostile_run
+    assert (course / "solutions" / ASSIGNMENT / NOTEBOOK).exists()
+    assert (course / "autograded" / "solution" / ASSIGNMENT / NOTEBOOK).exists()
+    assert (course / "submitted" / "untouched" / ASSIGNMENT / NOTEBOOK).exists()
+    executed = json.loads((course / "autograded" / "steals_the_solutions" / ASSIGNMENT / NOTEBOOK).read_text())
+    printed = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
+                      if o["output_type"] == "stream")
+    assert "notebooks with solutions found: 0\n" in printed, printed
+
+
+def test_limits_are_reported(hostile_run):
+    _, printed = hostile_run
+    assert re.search(r"^\[.*\] infinite_loop ran .*cell .* ran longer than 40 s", printed, re.M), printed
+    assert re.search(r"^\[.*\] exits_the_kernel ran .*kernel died", printed, re.M), printed
+
+
+def test_feedback_never_shows_hidden_tests(hostile_run):
+    course, _ = hostile_run
+    grader_command(course, "feedback", ASSIGNMENT)
+    source = json.loads((course / "solutions" / ASSIGNMENT / NOTEBOOK).read_text())
+    hidden_lines = {line.strip() for cell in source["cells"]
+                    for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", "".join(cell["source"]), re.S)
+                    for line in block.splitlines() if line.strip()}
+    assert hidden_lines
+    files = list((course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
+    assert len(files) >= 10
+    for path in files:
+        text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
+        leaked = [line for line in hidden_lines if line in text]
+        assert not leaked, f"{path} shows hidden test lines: {leaked[:3]}"
