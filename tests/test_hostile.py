@@ -68,7 +68,7 @@ HOSTILE = {
         "print('notebooks with solutions found:', len(found))\n"),
     "erases_the_gradebook_and_others": attack(
         "import os, shutil\n"
-        "for top, dirs, files in [w for place in ['/work', '/tmp', '/root', '/home', COURSE] for w in os.walk(place)]:\n"
+        "for top, dirs, files in os.walk(COURSE):  # only the throw-away course: safe even if a sandbox failed\n"
         "    for name in files:\n"
         "        if name == 'gradebook.db' or name.endswith('.ipynb'):\n"
         "            try:\n                os.remove(os.path.join(top, name))\n            except OSError:\n                pass\n"
