@@ -285,10 +285,12 @@ class Sequential:
         """Keras-like progress line: `12/12 ━━━━━━━━━━━━━━━━━━━━ 0s 2ms/step - loss: 0.4 - accuracy: 0.9`."""
         elapsed = time.perf_counter() - self._epoch_start
         values = " - ".join(f"{key}: {value:.4f}" for key, value in sorted(logs.items()))
-        timing = f"{elapsed:.0f}s {1000 * elapsed / step:.0f}ms/step"
+        per_step = elapsed / step
+        per_step = f"{1000 * per_step:.0f}ms/step" if per_step >= 1e-3 else f"{1e6 * per_step:.0f}us/step"
         if verbose == 2:
-            print(f"{steps}/{steps} - {timing} - {values}")
+            print(f"{steps}/{steps} - {elapsed:.0f}s - {per_step} - {values}")
             return
+        timing = f"{elapsed:.0f}s {per_step}"
         bar = "━" * int(20 * step / steps) + " " * (20 - int(20 * step / steps))
         end = "\n" if final else ""
         sys.stdout.write(f"\r{step}/{steps} {bar} {timing} - {values}{end}")
