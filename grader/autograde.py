@@ -16,6 +16,7 @@ Only `dispatch` knows how work is spread: to grade on a cluster, replace it with
 import os
 import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -75,19 +76,22 @@ def grade_student(job):
     submitted = root / "submitted" / job.student / job.assignment
     staged = staging(root, job.assignment) / job.student / job.assignment
     shutil.rmtree(staged, ignore_errors=True)
-    scratch = root / ".grading" / job.assignment / "work" / job.student
     for path in sorted(submitted.glob("*.ipynb")):
-        shutil.rmtree(scratch, ignore_errors=True)
-        workdir, fsroot = scratch / "work", scratch / "root"
-        sandbox.prepare_workdir(workdir)
-        fsroot.mkdir(parents=True)
         try:
             nb = prepare(path, job, path.stem)
         except Exception as error:
             outcome.problems.append(str(error))
             continue
-        nb, problems = execute(nb, str(workdir), str(fsroot), unsafe=job.unsafe, cell_timeout=job.cell_timeout,
-                               total_timeout=job.total_timeout)
+        # a short path: the kernel's sockets live here, and Unix sockets allow ~107 characters
+        scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        workdir, fsroot = scratch / "work", scratch / "root"
+        sandbox.prepare_workdir(workdir)
+        fsroot.mkdir(parents=True)
+        try:
+            nb, problems = execute(nb, str(workdir), str(fsroot), unsafe=job.unsafe,
+                                   cell_timeout=job.cell_timeout, total_timeout=job.total_timeout)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         outcome.problems += problems
         staged.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(staged / path.name))
@@ -95,7 +99,6 @@ def grade_student(job):
     for extra in ["timestamp.txt"]:
         if (submitted / extra).exists() and staged.exists():
             shutil.copy(submitted / extra, staged / extra)
-    shutil.rmtree(scratch, ignore_errors=True)
     outcome.seconds = time.monotonic() - start
     return outcome
 

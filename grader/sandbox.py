@@ -33,12 +33,14 @@ class Limits:
     processes: int = 128              # per user: applies when it runs as `nobody`
 
 
-def readonly_paths():
-    """Directories the sandbox needs, read-only: the system, Python's installation, the venv."""
-    paths = ["/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/opt"]
-    for prefix in {sys.base_prefix, sys.prefix}:
-        paths.append(os.path.realpath(prefix))
-    return [p for p in dict.fromkeys(paths) if os.path.exists(p)]
+def readonly_mounts():
+    """(source, target) of the directories the sandbox needs, read-only: the system, Python's
+    installation and the venv (at their real paths, and at the paths they are called by)."""
+    mounts = [(p, p) for p in ["/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/opt"] if os.path.lexists(p)]
+    for prefix in dict.fromkeys([sys.base_prefix, sys.prefix]):
+        real = os.path.realpath(prefix)
+        mounts += [(real, real)] + ([(real, prefix)] if real != prefix else [])
+    return mounts
 
 
 def _mount_script(root, workdir, limits, command):
@@ -46,13 +48,13 @@ def _mount_script(root, workdir, limits, command):
     a tmpfs at `root`, chroot into it, drop privileges and limit resources, exec `command`."""
     lines = ["set -eu", f"R={shlex.quote(root)}",
              'mount -t tmpfs -o size=16m,mode=755 sandbox "$R"']
-    for path in readonly_paths():
-        if os.path.islink(path):   # /bin -> usr/bin on merged-/usr systems
-            lines.append(f'ln -s {shlex.quote(os.readlink(path))} "$R"{shlex.quote(path)}')
+    for source, target in readonly_mounts():
+        if source == target and os.path.islink(source):   # /bin -> usr/bin on merged-/usr systems
+            lines.append(f'ln -s {shlex.quote(os.readlink(source))} "$R"{shlex.quote(target)}')
         else:
-            lines += [f'mkdir -p "$R"{shlex.quote(path)}',
-                      f'mount --rbind {shlex.quote(path)} "$R"{shlex.quote(path)}',
-                      f'mount -o remount,bind,ro "$R"{shlex.quote(path)}']
+            lines += [f'mkdir -p "$R"{shlex.quote(target)}',
+                      f'mount --rbind {shlex.quote(source)} "$R"{shlex.quote(target)}',
+                      f'mount -o remount,bind,ro "$R"{shlex.quote(target)}']
     lines += ['mkdir -p "$R/proc" "$R/tmp" "$R/dev/shm"',
               'mount -t proc proc "$R/proc"',
               'mount -t tmpfs -o size=256m,mode=1777 tmp "$R/tmp"',

@@ -89,8 +89,8 @@ def graded(course):
             for sub in gradebook.assignment_submissions(assignment):
                 totals = Counter()
                 for notebook in sub.notebooks:
-                    for grade in notebook.grades:
-                        totals[task(grade.name)] += grade.score
+                    for cell_grade in notebook.grades:
+                        totals[task(cell_grade.name)] += cell_grade.score
                 scores[assignment, sub.student.id] = dict(totals)
                 outputs[assignment, sub.student.id] = [
                     json.loads(p.read_text()) for p in (course / "autograded" / sub.student.id / assignment).glob("*.ipynb")]
