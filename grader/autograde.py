@@ -132,9 +132,10 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     if not unsafe:
         reason = sandbox.check(tmp_parent=None)
         if reason:
-            raise SystemExit(f"Refusing to grade: {reason}.\nSubmissions are untrusted code and are only run "
-                             "sandboxed. To run them without isolation anyway (trusted code only), pass "
-                             "--unsafe-no-sandbox.")
+            print(f"Refusing to grade: {reason}.\nSubmissions are untrusted code and are only run sandboxed. "
+                  "To run them without isolation anyway (trusted code only), pass --unsafe-no-sandbox.",
+                  file=sys.stderr)
+            raise SystemExit(2)
     _ensure_in_gradebook(root, assignment)
     students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
     pending = [s for s in students if force or not already_graded(root, assignment, s)]

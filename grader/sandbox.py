@@ -47,7 +47,14 @@ def _mount_script(root, workdir, limits, command):
     """The shell script run as (namespace) root inside the new namespaces: build the filesystem in
     a tmpfs at `root`, chroot into it, drop privileges and limit resources, exec `command`."""
     lines = ["set -eu", f"R={shlex.quote(root)}",
-             'mount -t tmpfs -o size=16m,mode=755 sandbox "$R"']
+             'mount -t tmpfs -o size=16m,mode=755 sandbox "$R"',
+             'mkdir -p "$R/proc" "$R/tmp" "$R/dev/shm"',
+             'mount -t proc proc "$R/proc"',
+             'mount -t tmpfs -o size=256m,mode=1777 tmp "$R/tmp"',
+             'mount -t tmpfs -o size=64m,mode=1777 shm "$R/dev/shm"']
+    for device in ["null", "zero", "random", "urandom"]:
+        lines += [f'touch "$R/dev/{device}"', f'mount --bind /dev/{device} "$R/dev/{device}"']
+    # after /tmp: the venv or the work dir may lie below it
     for source, target in readonly_mounts():
         if source == target and os.path.islink(source):   # /bin -> usr/bin on merged-/usr systems
             lines.append(f'ln -s {shlex.quote(os.readlink(source))} "$R"{shlex.quote(target)}')
@@ -55,13 +62,7 @@ def _mount_script(root, workdir, limits, command):
             lines += [f'mkdir -p "$R"{shlex.quote(target)}',
                       f'mount --rbind {shlex.quote(source)} "$R"{shlex.quote(target)}',
                       f'mount -o remount,bind,ro "$R"{shlex.quote(target)}']
-    lines += ['mkdir -p "$R/proc" "$R/tmp" "$R/dev/shm"',
-              'mount -t proc proc "$R/proc"',
-              'mount -t tmpfs -o size=256m,mode=1777 tmp "$R/tmp"',
-              'mount -t tmpfs -o size=64m,mode=1777 shm "$R/dev/shm"']
-    for device in ["null", "zero", "random", "urandom"]:
-        lines += [f'touch "$R/dev/{device}"', f'mount --bind /dev/{device} "$R/dev/{device}"']
-    lines += [f'mkdir -p "$R"{shlex.quote(workdir)}',   # after /tmp: the work dir may lie below it
+    lines += [f'mkdir -p "$R"{shlex.quote(workdir)}',
               f'mount --bind {shlex.quote(workdir)} "$R"{shlex.quote(workdir)}']
     setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
     drop = (f"{setpriv} --reuid={NOBODY} --regid={NOBODY} --clear-groups --no-new-privs --inh-caps=-all "
