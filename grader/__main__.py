@@ -35,9 +35,12 @@ def main(argv=None):
         return autograde(args.assignment, root, force=args.force, jobs=args.jobs, unsafe=args.unsafe_no_sandbox,
                          cell_timeout=args.cell_timeout, total_timeout=args.timeout)
     elif args.command == "feedback":
-        course.nbgrader("generate_feedback", args.assignment, "--force", root=root)
+        course.nbgrader("generate_feedback", args.assignment, "--force", "--log-level=WARN", root=root)
+        written = sorted((root / "feedback").glob(f"*/{args.assignment}/*.html"))
+        print(f"{len(written)} feedback files in {root / 'feedback'}/<student>/{args.assignment}/")
     elif args.command == "export":
-        course.nbgrader("export", root=root)
+        course.nbgrader("export", "--log-level=WARN", root=root)
+        print(f"grades written to {root / 'grades.csv'}")
     return 0
 
 

@@ -3,8 +3,9 @@
 The trusted process (this one) drives the kernel over ZeroMQ IPC sockets in the submission's work
 directory and records the outputs itself, so code in the notebook cannot edit the result file.
 Each cell is bounded in time, all cells together in wall time, and a cell's outputs in size. A
-cell that could not run (the kernel died, time ran out) gets an error output, so nbgrader gives
-its tests no points.
+cell that runs out of time ends the run (a kernel in that state may ignore interrupts). A cell
+that could not run (the kernel died, time ran out) gets an error output, so nbgrader gives its
+tests no points.
 """
 import json
 import os
@@ -72,14 +73,14 @@ def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300,
     limits = limits or sandbox.Limits()
     km = SandboxedKernelManager(kernel_name="python3")
     km.configure(workdir, root, limits, unsafe)
-    client = LimitedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
+    client = LimitedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
                            startup_timeout=60, record_timing=False)
     client._output_bytes = {}
     problems, deadline = [], time.monotonic() + total_timeout
     env = dict(KERNEL_ENV, HOME=workdir, MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"))
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     # a last resort if something blocks beyond every timeout: kill the sandbox, whatever it does
-    watchdog = threading.Timer(total_timeout + cell_timeout + 60, lambda: km.has_kernel and run_sync(km.kill_kernel)())
+    watchdog = threading.Timer(total_timeout + cell_timeout + 60, _hard_kill, [km])
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -91,11 +92,13 @@ def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300,
                     break
                 try:
                     client.execute_cell(cell, index)
-                    if any(o.get("ename") == "KeyboardInterrupt" for o in cell.outputs):
-                        problems.append(f"cell {index} ran longer than {cell_timeout} s and was interrupted")
                 except CellTimeoutError:
+                    # A kernel that overran may also ignore interrupts: stop it; later cells do not run.
                     problems.append(f"cell {index} ran longer than {cell_timeout} s")
                     cell.outputs.append(error_output("TimeoutError", problems[-1]))
+                    _hard_kill(km)
+                    _mark_not_run([c for _, c in code_cells[position + 1:]], problems[-1])
+                    break
                 except DeadKernelError:
                     problems.append(f"the kernel died in cell {index}")
                     _mark_not_run([c for _, c in code_cells[position:]], problems[-1])
@@ -108,6 +111,13 @@ def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300,
         if km.has_kernel:        # nbclient leaves a kernel it did not create running: stop it
             run_sync(km.shutdown_kernel)(now=True)
     return nb, problems
+
+
+def _hard_kill(km):
+    """Kill the sandbox (and so the kernel) at once, from any thread, whatever state it is in."""
+    process = getattr(km.provisioner, "process", None) if km.has_kernel else None
+    if process is not None and process.poll() is None:
+        process.kill()
 
 
 def _mark_not_run(cells, reason):

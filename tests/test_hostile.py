@@ -162,3 +162,14 @@ def test_feedback_never_shows_hidden_tests(hostile_run):
         text = html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
         leaked = [line for line in hidden_lines if line in text]
         assert not leaked, f"{path} shows hidden test lines: {leaked[:3]}"
+
+
+def test_running_again_grades_only_what_changed(hostile_run):
+    course, _ = hostile_run
+    before = scores(course)
+    again = grade(course, ASSIGNMENT)
+    assert re.search(r"15 submissions, 1 to grade", again), again   # only the invalid one is retried
+    assert scores(course) == before
+    resubmitted = course / "submitted" / "untouched" / ASSIGNMENT / NOTEBOOK
+    resubmitted.write_text(json.dumps(untouched_with(resubmitted, {})))   # newer than its graded copy
+    assert re.search(r"15 submissions, 2 to grade", grade(course, ASSIGNMENT))
