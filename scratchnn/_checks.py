@@ -29,3 +29,13 @@ def check_rank(array, rank, name, meaning):
     """Raise a ValueError unless `array.ndim == rank`; `meaning` spells the expected shape, e.g. '(m, d)'."""
     if array.ndim != rank:
         raise ValueError(f"`{name}` must have shape {meaning}; got shape {array.shape}.")
+
+
+def from_identifier(identifier, base, by_name, kind):
+    """An object of class `base` as is, or a new one from its Keras name (case-insensitive) in
+    `by_name`; a ValueError listing the known names otherwise. `kind` names it: "loss", ..."""
+    if isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in by_name:
+        return by_name[identifier.lower()]()
+    raise ValueError(f"Unknown {kind} {identifier!r}. Known names: {sorted(by_name)}.")

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from ._checks import from_identifier
 from .utils import generator
 
 
@@ -142,8 +143,4 @@ _BY_NAME = {
 
 def get(identifier):
     """An initializer from a Keras name ("glorot_uniform") or an initializer object (returned as is)."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str) and identifier in _BY_NAME:
-        return _BY_NAME[identifier]()
-    raise ValueError(f"Unknown initializer {identifier!r}. Known names: {sorted(_BY_NAME)}.")
+    return from_identifier(identifier, Initializer, _BY_NAME, "initializer")

@@ -14,7 +14,7 @@ softmax is therefore trained on the exact loss; `scratchnn.models.Sequential` do
 import numpy as np
 
 from . import activations
-from ._checks import as_float_array, check_finite
+from ._checks import as_float_array, check_finite, from_identifier
 
 EPSILON = 1e-7  # keras.config.epsilon()
 
@@ -202,8 +202,4 @@ _BY_NAME["mse"] = MeanSquaredError
 
 def get(identifier):
     """A loss from a Keras name ("categorical_crossentropy", "mse", ...) or a Loss object."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str) and identifier in _BY_NAME:
-        return _BY_NAME[identifier]()
-    raise ValueError(f"Unknown loss {identifier!r}. Known names: {sorted(_BY_NAME)}.")
+    return from_identifier(identifier, Loss, _BY_NAME, "loss")

@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from ._checks import from_identifier
+
 
 class Optimizer:
     """Base class. `iterations` counts the calls to `apply`; slots (e.g. momentum) are made at the first."""
@@ -151,8 +153,4 @@ _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
 
 def get(identifier):
     """An optimizer from a Keras name ("sgd") with its defaults, or an Optimizer object."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    raise ValueError(f"Unknown optimizer {identifier!r}. Known names: {sorted(_BY_NAME)}.")
+    return from_identifier(identifier, Optimizer, _BY_NAME, "optimizer")
