@@ -9,6 +9,7 @@ tests no points.
 """
 import json
 import os
+import subprocess
 import threading
 import time
 
@@ -29,7 +30,9 @@ class SandboxedKernelManager(AsyncKernelManager):
     as nbclient needs: a blocking client would stop it from noticing timeouts and dead kernels."""
 
     def configure(self, workdir, root, limits, unsafe=False):
-        self.sandbox_args = (workdir, root, limits)
+        self.uid = sandbox.sandbox_uid()
+        sandbox.prepare_workdir(workdir, self.uid)
+        self.sandbox_args = (workdir, root, limits, self.uid)
         self.unsafe = unsafe
         self.transport = "ipc"
         self.ip = os.path.join(workdir, "kernel")
@@ -39,7 +42,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         """As KernelManager's, then hand the file to the sandboxed user, who must read it."""
         super().write_connection_file(**kwargs)
         if os.geteuid() == 0 and not self.unsafe:
-            os.chown(self.connection_file, sandbox.NOBODY, sandbox.NOBODY)
+            os.chown(self.connection_file, self.uid, self.uid)
 
     def format_kernel_cmd(self, extra_arguments=None):
         command = super().format_kernel_cmd(extra_arguments)
@@ -84,7 +87,8 @@ def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300,
     watchdog.daemon = True
     watchdog.start()
     try:
-        with client.setup_kernel(env=env, cwd=workdir):
+        # the kernel's own stdout/stderr (crashes of a hostile kernel, say) are not the instructor's
+        with client.setup_kernel(env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             for position, (index, cell) in enumerate(code_cells):
                 if time.monotonic() > deadline:
                     problems.append(f"the notebook ran out of its {total_timeout} s")

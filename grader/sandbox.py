@@ -8,19 +8,30 @@ What the command sees and may do:
   (solutions/, submitted/, autograded/, gradebook.db), home directories and every other
   submission are absent;
 - resource limits: address space, CPU seconds, file size, open files and processes;
-- when run as root, it also drops to the unprivileged user `nobody` with no capabilities and
-  no_new_privs. As another user it runs in a user namespace instead (same mounts, own uid).
+- when run as root, it also drops to an unprivileged user id of its own (one per sandbox, from
+  `sandbox_uid()`, so that one submission's processes can never count against, signal or read
+  another's), with no capabilities and no_new_privs. As another user it runs in a user namespace
+  instead (same mounts, the caller's uid).
 
 `check()` says why a sandbox cannot be made here, or None when it can.
 """
+import itertools
 import os
 import shlex
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 
 NOBODY = 65534
+_uids, _uids_lock = itertools.cycle(range(200_000, 260_000)), threading.Lock()
+
+
+def sandbox_uid():
+    """A user id for one sandbox, different from every other sandbox running at the same time."""
+    with _uids_lock:
+        return next(_uids)
 
 
 @dataclass
@@ -30,7 +41,7 @@ class Limits:
     cpu_seconds: int = 600
     file_bytes: int = 64 * 2**20      # largest file it may write
     open_files: int = 256
-    processes: int = 128              # per user: applies when it runs as `nobody`
+    processes: int = 128              # counted per user id: each sandbox has its own (as root)
 
 
 def readonly_mounts():
@@ -43,7 +54,7 @@ def readonly_mounts():
     return mounts
 
 
-def _mount_script(root, workdir, limits, command):
+def _mount_script(root, workdir, limits, command, uid):
     """The shell script run as (namespace) root inside the new namespaces: build the filesystem in
     a tmpfs at `root`, chroot into it, drop privileges and limit resources, exec `command`."""
     lines = ["set -eu", f"R={shlex.quote(root)}",
@@ -65,7 +76,7 @@ def _mount_script(root, workdir, limits, command):
     lines += [f'mkdir -p "$R"{shlex.quote(workdir)}',
               f'mount --bind {shlex.quote(workdir)} "$R"{shlex.quote(workdir)}']
     setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
-    drop = (f"{setpriv} --reuid={NOBODY} --regid={NOBODY} --clear-groups --no-new-privs --inh-caps=-all "
+    drop = (f"{setpriv} --reuid={uid} --regid={uid} --clear-groups --no-new-privs --inh-caps=-all "
             if os.geteuid() == 0 else f"{setpriv} --no-new-privs ")
     limit = (f"{prlimit} --as={limits.memory_bytes} --cpu={limits.cpu_seconds} --fsize={limits.file_bytes} "
              f"--nofile={limits.open_files} --nproc={limits.processes} --core=0 -- ")
@@ -73,7 +84,7 @@ def _mount_script(root, workdir, limits, command):
     return "\n".join(lines)
 
 
-def wrap(command, workdir, root, limits=None):
+def wrap(command, workdir, root, limits=None, uid=NOBODY):
     """The argv that runs `command` (a list) sandboxed, with `workdir` as its only writable
     directory (seen at the same path). `root` must be an empty directory for the sandbox's own
     filesystem. Killing the returned process kills everything inside (PID namespace)."""
@@ -82,15 +93,15 @@ def wrap(command, workdir, root, limits=None):
     if os.geteuid() != 0:
         namespaces.insert(0, "--map-root-user")
         namespaces.insert(0, "--user")
-    script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command)
+    script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command, uid)
     return [shutil.which("unshare"), *namespaces, "--propagation", "private", "/bin/sh", "-c", script]
 
 
-def prepare_workdir(workdir):
-    """Make `workdir` writable by the sandboxed user."""
+def prepare_workdir(workdir, uid=NOBODY):
+    """Make `workdir` writable by the sandboxed user `uid`."""
     os.makedirs(workdir, exist_ok=True)
     if os.geteuid() == 0:
-        os.chown(workdir, NOBODY, NOBODY)
+        os.chown(workdir, uid, uid)
     os.chmod(workdir, 0o700)
 
 
