@@ -34,13 +34,8 @@ def pre_activations(model, x):
 
     Returns ``{layer name: Z}`` in layer order. Runs a forward pass (so the layers' caches now hold x).
     """
-    zs = {}
-    a = np.asarray(x)
-    for layer in model.layers:
-        if isinstance(layer, Dense) and layer.built:
-            zs[layer.name] = a @ layer.kernel + layer.bias
-        a = layer.forward(a)
-    return zs
+    model.forward(x)
+    return {layer.name: layer.logits for layer in model.layers if isinstance(layer, Dense)}
 
 
 def dead_fraction(model, x):

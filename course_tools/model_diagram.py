@@ -10,16 +10,17 @@ and Graphviz's `dot` program, which pip cannot install. `layer_stack` needs neit
 show it anywhere. Every function draws on a Matplotlib ``Axes`` (a new figure if none is given) and
 returns it.
 """
-import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from course_tools import plots
 
 _FILLS = {"input": "#dbe9f6", "layer": "#fdf0d5", "output": "#e4f2e7", "step": "#f1f1f1"}
 _ARROW = dict(arrowstyle="-|>", mutation_scale=14, color="0.25", linewidth=1.2, shrinkA=0, shrinkB=0)
 
 
 def _axes(ax, figsize):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
+    """`ax` or a new figure's axes, without the frame a diagram does not need."""
+    ax = plots._axes(ax, figsize)
     ax.axis("off")
     return ax
 
