@@ -35,7 +35,7 @@ def pre_activations(model, x):
     Returns ``{layer name: Z}`` in layer order. Runs a forward pass (so the layers' caches now hold x).
     """
     model.forward(x)
-    return {layer.name: layer.logits for layer in model.layers if isinstance(layer, Dense)}
+    return {layer.name: layer.pre_activation for layer in model.layers if isinstance(layer, Dense)}
 
 
 def dead_fraction(model, x):

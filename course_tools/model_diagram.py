@@ -58,7 +58,7 @@ def layer_rows(model):
     else:
         if not model.built:
             raise ValueError("Build the scratchnn model first, e.g. model.build((None, n_features)).")
-        shape = (None, model.layers[0].weights[0].shape[0])
+        shape = model.input_shape
         rows.append(dict(name="input", kind="Input", shape=_shape(shape), params=0, formula=""))
         layer_list = model.layers
     for layer in layer_list:

@@ -1,12 +1,18 @@
-"""Callbacks: code that `fit` runs at fixed moments of training, with Keras's hook names.
+"""Callbacks: code that `fit`, `evaluate` and `predict` run at fixed moments, with Keras's hook names.
 
-Hooks: on_train_begin/end(logs), on_epoch_begin/end(epoch, logs),
-on_train_batch_begin/end(batch, logs). Inside a hook, `self.model` is the model being trained;
-setting `self.model.stop_training = True` ends training after the current epoch.
+Hooks: on_train_begin/end(logs), on_epoch_begin/end(epoch, logs), on_train_batch_begin/end(batch,
+logs) during `fit`; on_test_begin/end(logs) and on_test_batch_begin/end(batch, logs) during
+`evaluate` (and the validation pass at the end of each epoch of `fit`); on_predict_begin/end(logs)
+and on_predict_batch_begin/end(batch, logs) during `predict` (its batch logs hold the batch's
+"outputs"). Inside a hook, `self.model` is the model. Setting `self.model.stop_training = True`
+ends `fit` after the current batch (Keras 3 checks it after every batch, and again after the
+epoch's validation); `stop_evaluating` and `stop_predicting` do the same for `evaluate` and
+`predict`. Taught in chapter 4 (callbacks.ipynb, fit_from_scratch.ipynb).
 """
 import csv
-import math
 import os
+import sys
+import time
 import warnings
 
 
@@ -29,18 +35,116 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): pass
     def on_train_batch_begin(self, batch, logs=None): pass
     def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
 
 
 class History(Callback):
-    """Records every epoch's logs: `history.history["loss"]` is the list of epoch losses."""
+    """Records every epoch's logs: `history.history["loss"]` is the list of epoch losses.
+    `fit` adds one to every run and returns it (it is also `model.history`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.history = [], {}
 
     def on_train_begin(self, logs=None):
-        self.epoch, self.history = [], {}
+        self.epoch = []
+        self.model.history = self
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+
+class ProgbarLogger(Callback):
+    """Prints the progress of `fit`, `evaluate` and `predict`, in the layout of Keras's:
+
+        verbose=1: `12/12 ━━━━━━━━━━━━━━━━━━━━ 0s 2ms/step - accuracy: 0.9000 - loss: 0.4000`
+                   (redrawn in place at most every 0.05 s, then finished at the end)
+        verbose=2: `12/12 - 0s - 2ms/step - accuracy: 0.9000 - loss: 0.4000` (one line at the end)
+
+    `fit`, `evaluate` and `predict` add one when verbose is not 0. Inside `fit` the validation
+    pass prints nothing. The clock starts when the epoch (or the evaluation) starts.
+    """
+
+    INTERVAL = 0.05   # seconds between two redraws, as Keras's Progbar
+
+    def __init__(self):
+        super().__init__()
+        self.in_fit = False
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.verbose = 1 if params["verbose"] == "auto" else params["verbose"]
+        self.epochs, self.steps = params["epochs"], params["steps"]
+
+    def on_train_begin(self, logs=None):
+        self.in_fit = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start()
+        if self.epochs > 1:
+            print(f"Epoch {epoch + 1}/{self.epochs}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update(batch + 1, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._finish(logs)
+
+    def on_test_begin(self, logs=None):
+        if not self.in_fit:
+            self._start()
+
+    def on_test_batch_end(self, batch, logs=None):
+        if not self.in_fit:
+            self._update(batch + 1, logs)
+
+    def on_test_end(self, logs=None):
+        if not self.in_fit:
+            self._finish(logs)
+
+    def on_predict_begin(self, logs=None):
+        self._start()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self._update(batch + 1, None)    # the batch's outputs are not printed
+
+    def on_predict_end(self, logs=None):
+        self._finish(None)
+
+    def _start(self):
+        self.start = self.last_drawn = time.perf_counter()
+        self.seen = 0
+
+    def _update(self, step, logs):
+        self.seen = step
+        now = time.perf_counter()
+        if self.verbose == 1 and step < self.steps and now - self.last_drawn >= self.INTERVAL:
+            self.last_drawn = now
+            sys.stdout.write("\r" + self._line(step, logs))
+            sys.stdout.flush()
+
+    def _finish(self, logs):
+        line = self._line(self.steps, logs)
+        print(("\r" if self.verbose == 1 else "") + line, flush=True)
+
+    def _line(self, step, logs):
+        elapsed = time.perf_counter() - self.start
+        per_step = elapsed / max(step, 1)
+        per_step = f"{1000 * per_step:.0f}ms/step" if per_step >= 1e-3 else f"{1e6 * per_step:.0f}us/step"
+        values = "".join(f" - {key}: {value:.4f}" for key, value in sorted((logs or {}).items()))
+        if self.verbose == 2:
+            return f"{self.steps}/{self.steps} - {elapsed:.0f}s - {per_step}{values}"
+        filled = int(20 * step / self.steps)
+        return f"{step}/{self.steps} {'━' * filled}{' ' * (20 - filled)} {elapsed:.0f}s {per_step}{values}"
 
 
 class MonitorCallback(Callback):
@@ -148,11 +252,11 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
-        learning_rate = float(self.schedule(epoch, float(self.model.optimizer.learning_rate)))
-        if not math.isfinite(learning_rate) or learning_rate < 0:
-            raise ValueError(f"The schedule returned learning rate {learning_rate} at epoch {epoch}; "
-                             "it must be a finite number >= 0.")
-        self.model.optimizer.learning_rate = learning_rate
+        learning_rate = self.schedule(epoch, float(self.model.optimizer.learning_rate))
+        try:
+            self.model.optimizer.learning_rate = learning_rate
+        except ValueError as error:
+            raise ValueError(f"The schedule returned an invalid learning rate at epoch {epoch}: {error}") from None
         if self.verbose > 0:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {learning_rate}.")
 
@@ -188,16 +292,39 @@ class CSVLogger(Callback):
 
 
 class CallbackList:
-    """Calls a hook on every callback in order."""
+    """Calls a hook on every callback, in order, as Keras's CallbackList.
 
-    def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
+    add_history / add_progbar append a History / ProgbarLogger unless the list has one; `params`
+    (verbose, epochs, steps) go to every callback's set_params.
+    """
+
+    def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):
+        self.callbacks = list(callbacks or [])
+        for callback in self.callbacks:
+            if not isinstance(callback, Callback):
+                raise ValueError(f"callbacks must be scratchnn.callbacks.Callback objects; got "
+                                 f"{type(callback).__module__}.{type(callback).__name__}.")
+        if add_history and not any(isinstance(c, History) for c in self.callbacks):
+            self.callbacks.append(History())
+        if add_progbar and not any(isinstance(c, ProgbarLogger) for c in self.callbacks):
+            self.callbacks.append(ProgbarLogger())
         for callback in self.callbacks:
             callback.set_model(model)
             callback.set_params(params)
 
     def __getattr__(self, hook):
-        def call_all(*args):
-            for callback in self.callbacks:
-                getattr(callback, hook)(*args)
+        """`callback_list.on_epoch_end(epoch, logs)` calls on_epoch_end on every callback. As in
+        Keras, each hook gets a logs dict ({} when none is given)."""
+        if not hook.startswith("on_"):
+            raise AttributeError(hook)
+        if "epoch" in hook or "batch" in hook:
+            def call_all(number, logs=None):
+                logs = {} if logs is None else logs
+                for callback in self.callbacks:
+                    getattr(callback, hook)(number, logs=logs)
+        else:
+            def call_all(logs=None):
+                logs = {} if logs is None else logs
+                for callback in self.callbacks:
+                    getattr(callback, hook)(logs=logs)
         return call_all

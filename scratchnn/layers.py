@@ -2,10 +2,12 @@
 
 Every layer follows one protocol (CS231n's forward/backward pairs, Keras's names):
 
-- `forward(x, training=False) -> y`: the first call builds the weights from `x.shape`, in `x`'s dtype;
-  the inputs needed by the backward pass are cached.
-- `backward(grad_output) -> grad_input`: given dL/dy of the last forward pass, returns dL/dx and
-  stores dL/dw of every trainable weight in `grads`, in the order of `trainable_weights`.
+- `forward(x, training=False) -> y`: the base class builds the weights at the first call (from
+  `x.shape`, in `x`'s dtype), then runs the subclass's `call`, which caches what backward needs.
+  A layer without weights has nothing to build: it is built from the start, as in Keras.
+- `backward(grad_output, input_gradient=True) -> grad_input`: given dL/dy of the last forward
+  pass, returns dL/dx (None with input_gradient=False: the first layer of a model does not need
+  it) and stores dL/dw of every trainable weight in `grads`, in the order of `trainable_weights`.
 - `get_weights()` / `set_weights(list)`: copies, in Keras's order and shapes, so weights move both
   ways between a scratchnn layer and the Keras layer of the same name.
 """
@@ -16,11 +18,14 @@ from ._checks import as_float_array, check_rank
 
 
 class Layer:
-    """Base class. Subclasses set `self.trainable_weights` (a list of arrays) in `build`."""
+    """Base class. Subclasses with weights create them in `build` (setting `trainable_weights`);
+    every subclass writes `call` (the forward computation) and `backward`."""
 
     def __init__(self, name=None):
         self.name = name or type(self).__name__.lower()
-        self.built = False
+        # A layer that does not override `build` has no weights to make: it is built already
+        # (Keras's Layer._build_at_init does the same for its weightless layers).
+        self.built = type(self).build is Layer.build
         self.trainable_weights = []
         self.weight_names = []       # a name for each trainable weight, e.g. ["kernel", "bias"]
         self.non_trainable_weights = []
@@ -35,16 +40,25 @@ class Layer:
         """Penalties this layer adds to the loss (weight regularization), as floats."""
         return []
 
-    def build(self, input_shape, dtype):
+    def build(self, input_shape, dtype="float32"):
+        """Create the weights for inputs of `input_shape` (batch, features), in `dtype`."""
         self.built = True
 
     def __call__(self, x, training=False):
         return self.forward(x, training=training)
 
     def forward(self, x, training=False):
+        """x -> y: build the layer at the first call, from x's shape and dtype, then `call` it."""
+        x = as_float_array(x, "x")
+        if not self.built:
+            self.build(x.shape, dtype=x.dtype)
+        return self.call(x, training=training)
+
+    def call(self, x, training=False):
+        """The forward computation of a built layer; caches what `backward` needs."""
         raise NotImplementedError
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, input_gradient=True):
         raise NotImplementedError
 
     def compute_output_shape(self, input_shape):
@@ -86,6 +100,7 @@ class Dense(Layer):
     """A fully connected layer: y = activation(x @ kernel + bias).
 
     Shapes: x (m, d) -> y (m, units); kernel (d, units); bias (units,).
+    Taught in chapter 1 (neuron.ipynb: forward, weight gradients) and chapter 2 (backprop.ipynb).
     """
 
     def __init__(self, units, activation=None, kernel_initializer="glorot_uniform",
@@ -101,6 +116,9 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
 
     def build(self, input_shape, dtype="float32"):
+        if len(input_shape) != 2:
+            raise ValueError(f"Dense layer {self.name!r} expects inputs of shape (batch_size, features); "
+                             f"got shape {tuple(input_shape)}.")
         input_dim = input_shape[-1]
         self.kernel = self.kernel_initializer((input_dim, self.units), dtype=dtype)
         self.bias = self.bias_initializer((self.units,), dtype=dtype)
@@ -122,11 +140,8 @@ class Dense(Layer):
     def losses(self):
         return [self.kernel_regularizer(self.kernel)] if self.kernel_regularizer and self.built else []
 
-    def forward(self, x, training=False):
-        x = as_float_array(x, "x")
+    def call(self, x, training=False):
         check_rank(x, 2, "x", f"(batch_size, features) for Dense layer {self.name!r}")
-        if not self.built:
-            self.build(x.shape, dtype=x.dtype)
         if x.shape[1] != self.kernel.shape[0]:
             raise ValueError(f"Dense layer {self.name!r} expects inputs with {self.kernel.shape[0]} features "
                              f"(kernel shape {self.kernel.shape}); got x with shape {x.shape}.")
@@ -136,24 +151,29 @@ class Dense(Layer):
         return y
 
     @property
-    def logits(self):
-        """The pre-activation z = x @ kernel + bias of the last forward pass, shape (m, units)."""
+    def pre_activation(self):
+        """z = x @ kernel + bias of the last forward pass, shape (m, units). For the output
+        layer of a classifier these are the logits."""
         return self._cached()[1]
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, input_gradient=True):
+        """dL/dy (m, units) -> dL/dx (m, d): back through the activation, then the affine map."""
         x, z, y = self._cached()
         grad_output = self._check_grad_output(grad_output, y.shape)
-        return self.backward_logits(activations.backward(self.activation)(z, y, grad_output))
+        dz = activations.backward(self.activation)(z, y, grad_output)   # (m, units)
+        return self.backward_pre_activation(dz, input_gradient)
 
-    def backward_logits(self, grad_logits):
-        """The backward pass from dL/dz (the gradient w.r.t. the pre-activation) instead of dL/dy."""
+    def backward_pre_activation(self, grad_z, input_gradient=True):
+        """The weight gradients and dL/dx from dL/dz (m, units), the gradient w.r.t. the pre-activation."""
         x, z, _ = self._cached()
-        dz = self._check_grad_output(grad_logits, z.shape)                # (m, units)
+        dz = self._check_grad_output(grad_z, z.shape)                    # (m, units)
         d_kernel = x.T @ dz                                              # (d, m) @ (m, units) -> (d, units)
         if self.kernel_regularizer:
             d_kernel = d_kernel + self.kernel_regularizer.gradient(self.kernel)
         d_bias = dz.sum(axis=0)                                          # (units,)
         self.grads = [d_kernel, d_bias]
+        if not input_gradient:
+            return None
         return dz @ self.kernel.T                                        # (m, units) @ (units, d) -> (m, d)
 
 
@@ -161,6 +181,7 @@ class Activation(Layer):
     """Applies an activation by name: Activation("relu"). No weights; shape in = shape out.
 
     `kwargs` go to the activation function, e.g. Activation("leaky_relu", negative_slope=0.1).
+    Taught in chapter 3 (activations.ipynb).
     """
 
     def __init__(self, activation, name=None, **kwargs):
@@ -168,27 +189,25 @@ class Activation(Layer):
         activations.get(activation)
         self.activation, self.kwargs = activation, kwargs
 
-    def forward(self, x, training=False):
-        x = as_float_array(x, "x")
+    def call(self, x, training=False):
         y = activations.get(self.activation)(x, **self.kwargs)
         self._cache = (x, y)
         return y
 
     @property
-    def logits(self):
+    def pre_activation(self):
         """The input of the activation in the last forward pass."""
         return self._cached()[0]
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, input_gradient=True):
         x, y = self._cached()
         grad_output = self._check_grad_output(grad_output, y.shape)
-        self.grads = []
-        return activations.backward(self.activation)(x, y, grad_output, **self.kwargs)
+        return activations.backward(self.activation)(x, y, grad_output, **self.kwargs) if input_gradient else None
 
-    def backward_logits(self, grad_logits):
+    def backward_pre_activation(self, grad_pre_activation, input_gradient=True):
         """Given dL/d(input of the activation): nothing to do but pass it on."""
-        self.grads = []
-        return self._check_grad_output(grad_logits, self._cached()[0].shape)
+        grad = self._check_grad_output(grad_pre_activation, self._cached()[0].shape)
+        return grad if input_gradient else None
 
 
 class LeakyReLU(Activation):

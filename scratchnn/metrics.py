@@ -1,7 +1,8 @@
 """Metrics reported by `fit` and `evaluate`, with Keras's names and definitions.
 
-Each metric function returns one value per example; `fit` averages them over every example seen
-in the epoch (a running mean, as Keras's metric objects do).
+Each metric function returns one value per example; `compile` turns every metric it is given into
+a metric object (`get`) once, and `fit` averages the values over every example seen in the epoch
+(a running mean, as Keras's metric objects do). Taught in chapter 4 (fit_from_scratch.ipynb).
 """
 import numpy as np
 
@@ -39,32 +40,70 @@ _BY_NAME = {"binary_accuracy": binary_accuracy, "categorical_accuracy": categori
             "mean_absolute_error": mean_absolute_error, "mae": mean_absolute_error}
 
 
-def get(name, loss_name=None, output_units=None):
-    """The metric function for a Keras metric name. "accuracy" picks the variant Keras picks:
-    binary for one output unit or a binary cross-entropy loss, sparse for a sparse loss,
-    categorical otherwise."""
-    if name in ("accuracy", "acc"):
-        if output_units == 1 or loss_name == "binary_crossentropy":
-            return binary_accuracy
-        if loss_name == "sparse_categorical_crossentropy":
-            return sparse_categorical_accuracy
-        return categorical_accuracy
-    if callable(name):
-        return name
-    if name not in _BY_NAME:
-        raise ValueError(f"Unknown metric {name!r}. Known: {sorted(_BY_NAME) + ['accuracy']}.")
-    return _BY_NAME[name]
+def accuracy_for(y_true_shape, y_pred_shape):
+    """The accuracy Keras means by "accuracy", from the shapes of the labels and the predictions
+    (keras/src/trainers/compile_utils.py): binary for one output unit, sparse for integer labels
+    (one rank less than y_pred, or one column next to several outputs), categorical otherwise."""
+    if y_pred_shape[-1] == 1:
+        return binary_accuracy
+    if len(y_true_shape) < len(y_pred_shape) or (y_true_shape[-1] == 1 and y_pred_shape[-1] > 1):
+        return sparse_categorical_accuracy
+    return categorical_accuracy
 
 
 class Mean:
     """Running mean of values weighted by how many examples each covers (keras.metrics.Mean)."""
 
-    def __init__(self):
+    def __init__(self, name="mean"):
+        self.name = name
+        self.reset_state()
+
+    def reset_state(self):
         self.total, self.count = 0.0, 0
 
-    def update(self, value, count):
+    def update_state(self, value, count=1):
         self.total += float(value) * count
         self.count += count
 
     def result(self):
         return self.total / self.count if self.count else 0.0
+
+
+class MeanMetricWrapper(Mean):
+    """The running mean over every example seen of a per-example metric `fn(y_true, y_pred) -> (m,)`."""
+
+    def __init__(self, fn, name):
+        super().__init__(name)
+        self.fn = fn
+
+    def update_state(self, y_true, y_pred):
+        values = self.fn(y_true, y_pred)
+        super().update_state(np.mean(values), len(values))
+
+
+class Accuracy(MeanMetricWrapper):
+    """"accuracy" as compile reads it: binary, sparse or categorical (see `accuracy_for`), picked
+    once, from the shapes of the first batch, as Keras does."""
+
+    def __init__(self, name="accuracy"):
+        super().__init__(None, name)
+
+    def update_state(self, y_true, y_pred):
+        if self.fn is None:
+            self.fn = accuracy_for(np.shape(y_true), np.shape(y_pred))
+        super().update_state(y_true, y_pred)
+
+
+def get(identifier):
+    """A metric object for `compile`: from a Keras name ("accuracy", "mse", ...), a function
+    `fn(y_true, y_pred) -> (m,)` (named by its __name__ in the logs, as Keras does), or a Mean."""
+    if isinstance(identifier, Mean):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+        return Accuracy(identifier)
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return MeanMetricWrapper(_BY_NAME[identifier.lower()], identifier)
+    if callable(identifier) and not isinstance(identifier, type):
+        return MeanMetricWrapper(identifier, getattr(identifier, "__name__", type(identifier).__name__))
+    raise ValueError(f"Unknown metric {identifier!r}. Known names: {sorted(_BY_NAME) + ['accuracy']}; "
+                     "or pass a function fn(y_true, y_pred) returning one value per example.")

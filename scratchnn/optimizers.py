@@ -7,6 +7,16 @@ import numpy as np
 from ._checks import from_identifier
 
 
+def check_hyperparameter(value, name, low, high, high_included=False):
+    """`value` as a float if it is a number in [low, high) (or [low, high]); a ValueError naming it otherwise."""
+    inside = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool) \
+        and math.isfinite(value) and low <= value and (value <= high if high_included else value < high)
+    if not inside:
+        interval = f"[{low}, {high}]" if high_included else f"[{low}, {high})"
+        raise ValueError(f"{name} must be a number in {interval}; got {value!r}.")
+    return float(value)
+
+
 class Optimizer:
     """Base class. `iterations` counts the calls to `apply`; slots (e.g. momentum) are made at the first."""
 
@@ -14,6 +24,14 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.iterations = 0
         self._shapes = None
+
+    @property
+    def learning_rate(self):
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = check_hyperparameter(value, "learning_rate", 0, math.inf)
 
     def apply(self, grads, variables):
         """One update of every array in `variables` (in place) from its gradient in `grads`."""
@@ -62,10 +80,9 @@ class SGD(Optimizer):
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
-        if not 0 <= momentum <= 1:
-            raise ValueError(f"momentum must be between 0 and 1; got {momentum}.")
         super().__init__(learning_rate)
-        self.momentum, self.nesterov = momentum, nesterov
+        self.momentum = check_hyperparameter(momentum, "momentum", 0, 1, high_included=True)
+        self.nesterov = bool(nesterov)
 
     def build(self, variables):
         self.velocities = [np.zeros_like(v) for v in variables] if self.momentum else None
@@ -92,7 +109,10 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
         super().__init__(learning_rate)
-        self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
+        self.rho = check_hyperparameter(rho, "rho", 0, 1)
+        self.momentum = check_hyperparameter(momentum, "momentum", 0, 1, high_included=True)
+        self.epsilon = _check_epsilon(epsilon)
+        self.centered = bool(centered)
 
     def build(self, variables):
         self.velocities = [np.zeros_like(v) for v in variables]
@@ -129,7 +149,10 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):
         super().__init__(learning_rate)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
+        self.beta_1 = check_hyperparameter(beta_1, "beta_1", 0, 1)
+        self.beta_2 = check_hyperparameter(beta_2, "beta_2", 0, 1)
+        self.epsilon = _check_epsilon(epsilon)
+        self.amsgrad = bool(amsgrad)
 
     def build(self, variables):
         self.momentums = [np.zeros_like(v) for v in variables]
@@ -146,6 +169,14 @@ class Adam(Optimizer):
             np.maximum(self.velocity_hats[index], v, out=self.velocity_hats[index])
             v = self.velocity_hats[index]
         variable -= m * alpha / (np.sqrt(v) + self.epsilon)
+
+
+def _check_epsilon(epsilon):
+    """epsilon keeps a division by a root of zero finite: it must be > 0."""
+    epsilon = check_hyperparameter(epsilon, "epsilon", 0, math.inf)
+    if epsilon == 0:
+        raise ValueError("epsilon must be > 0 (it keeps the step finite where the gradient is 0); got 0.")
+    return epsilon
 
 
 _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}

@@ -3,21 +3,13 @@ import numpy as np
 import pytest
 
 from course_tools.keras_setup import keras, tf
+from course_tools.twins import keras_layer
 from scratchnn import layers, regularizers
 from scratchnn.gradient_check import check_gradients
 
 # leaky_relu is left out of the float64 comparisons: TensorFlow keeps its slope in float32 (see
 # test_activations.as_keras_computes); its backward pass is covered by the gradient check below.
 ACTIVATIONS = [None, "sigmoid", "tanh", "relu", "softmax", "linear"]
-
-
-def keras_dense_like(dense, **kwargs):
-    """A float64 keras Dense holding `dense`'s weights."""
-    kernel, bias = dense.get_weights()
-    twin = keras.layers.Dense(dense.units, activation=dense.activation, dtype="float64", **kwargs)
-    twin.build((None, kernel.shape[0]))
-    twin.set_weights([kernel, bias])
-    return twin
 
 
 def keras_layer_gradients(layer, x, upstream):
@@ -36,7 +28,7 @@ def test_forward_and_backward_match_keras(activation, seed):
     x, dense = rng.normal(size=(m, d)), layers.Dense(units, activation=activation)
     dense.set_weights([rng.normal(size=(d, units)), rng.normal(size=units)])  # non-zero bias too
     y = dense.forward(x)
-    twin = keras_dense_like(dense)
+    twin = keras_layer(dense)
     upstream = rng.normal(size=y.shape)
     d_x, d_kernel, d_bias = keras_layer_gradients(twin, x, upstream)
     np.testing.assert_allclose(y, twin(tf.constant(x)).numpy(), rtol=1e-12, atol=1e-14)
@@ -73,7 +65,7 @@ def test_l2_regularizer_matches_keras():
     dense = layers.Dense(3, activation="tanh", kernel_regularizer=regularizers.L2(l2))
     dense.set_weights([rng.normal(size=(4, 3)), rng.normal(size=3)])
     y = dense.forward(x)
-    twin = keras_dense_like(dense, kernel_regularizer=keras.regularizers.L2(0.03))
+    twin = keras_layer(dense)
     upstream = rng.normal(size=y.shape)
     _, d_kernel, _ = keras_layer_gradients(twin, x, upstream)
     dense.backward(upstream)
@@ -83,15 +75,15 @@ def test_l2_regularizer_matches_keras():
 
 
 def test_weights_copy_both_ways_in_keras_order():
-    keras_layer = keras.layers.Dense(4, dtype="float64")
-    keras_layer.build((None, 3))
+    theirs = keras.layers.Dense(4, dtype="float64")
+    theirs.build((None, 3))
     ours = layers.Dense(4)
-    ours.set_weights(keras_layer.get_weights())          # builds from the kernel's shape
+    ours.set_weights(theirs.get_weights())          # builds from the kernel's shape
     assert [w.shape for w in ours.get_weights()] == [(3, 4), (4,)]
     ours.set_weights([np.arange(12.0).reshape(3, 4), np.ones(4)])
-    keras_layer.set_weights(ours.get_weights())
-    np.testing.assert_array_equal(keras_layer.get_weights()[0], np.arange(12.0).reshape(3, 4))
-    assert ours.count_params() == keras_layer.count_params() == 16
+    theirs.set_weights(ours.get_weights())
+    np.testing.assert_array_equal(theirs.get_weights()[0], np.arange(12.0).reshape(3, 4))
+    assert ours.count_params() == theirs.count_params() == 16
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

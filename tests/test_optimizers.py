@@ -96,5 +96,29 @@ def test_errors_name_what_is_wrong():
     sgd.apply([np.ones(2)], [np.ones(2)])
     with pytest.raises(ValueError, match="built for variables of shapes"):
         sgd.apply([np.ones(3)], [np.ones(3)])
-    with pytest.raises(ValueError, match="momentum must be between 0 and 1"):
+    with pytest.raises(ValueError, match=r"momentum must be a number in \[0, 1\]; got 1.5"):
         optimizers.SGD(momentum=1.5)
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: optimizers.SGD(learning_rate=-0.1), r"learning_rate must be a number in \[0, inf\); got -0.1"),
+    (lambda: optimizers.SGD(learning_rate=float("nan")), "learning_rate must be a number"),
+    (lambda: optimizers.SGD(learning_rate="0.1"), r"learning_rate must be a number .*got '0.1'"),
+    (lambda: optimizers.Adam(beta_1=1.0), r"beta_1 must be a number in \[0, 1\); got 1.0"),
+    (lambda: optimizers.Adam(beta_2=-0.5), "beta_2 must be a number"),
+    (lambda: optimizers.Adam(epsilon=0), "epsilon must be > 0"),
+    (lambda: optimizers.RMSprop(rho=1.5), r"rho must be a number in \[0, 1\); got 1.5"),
+    (lambda: optimizers.RMSprop(epsilon=-1e-7), "epsilon must be a number"),
+    (lambda: optimizers.RMSprop(momentum=2), "momentum must be a number"),
+])
+def test_invalid_hyperparameters_are_refused(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_learning_rate_is_checked_when_it_is_changed_too():
+    adam = optimizers.Adam()
+    adam.learning_rate = 0.5
+    assert adam.learning_rate == 0.5
+    with pytest.raises(ValueError, match="learning_rate must be a number"):
+        adam.learning_rate = -1

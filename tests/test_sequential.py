@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from course_tools.keras_setup import keras, tf
+from course_tools.twins import keras_twin
 from scratchnn import layers, losses
 from scratchnn.gradient_check import check_gradients
 from scratchnn.models import Sequential
@@ -12,13 +13,9 @@ def build_pair(sizes, activations, d, seed):
     """A scratchnn and a float64 Keras Sequential of the same Dense stack, with the same weights."""
     ours = Sequential([layers.Dense(units, activation=act) for units, act in zip(sizes, activations)])
     ours.build((None, d), dtype="float64")
-    theirs = keras.Sequential([keras.Input(shape=(d,), dtype="float64")] +
-                              [keras.layers.Dense(u, activation=a, dtype="float64") for u, a in zip(sizes, activations)])
     rng = np.random.default_rng(seed)
-    weights = [rng.normal(scale=0.8, size=w.shape) for w in ours.get_weights()]
-    ours.set_weights(weights)
-    theirs.set_weights(weights)
-    return ours, theirs
+    ours.set_weights([rng.normal(scale=0.8, size=w.shape) for w in ours.get_weights()])
+    return ours, keras_twin(ours)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -5,6 +5,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from course_tools.keras_setup import keras, tf
+from course_tools.twins import keras_layer
 from scratchnn import initializers, layers, losses, optimizers
 
 
@@ -13,9 +14,7 @@ def train_both(x, y, units, activation, ours_loss, keras_loss, steps=25, learnin
     (scratchnn, keras) loss of every step. learning_rate must be exact in float32 (Keras stores it so)."""
     dense = layers.Dense(units, activation=activation, kernel_initializer=initializers.GlorotUniform(seed))
     dense.forward(x)
-    twin = keras.layers.Dense(units, activation=activation, dtype="float64")
-    twin.build((None, x.shape[1]))
-    twin.set_weights(dense.get_weights())
+    twin = keras_layer(dense)
     sgd, keras_sgd = optimizers.SGD(learning_rate), keras.optimizers.SGD(learning_rate)
     history = []
     for _ in range(steps):
