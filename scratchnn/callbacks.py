@@ -47,7 +47,7 @@ class Callback:
 
 class History(Callback):
     """Records every epoch's logs: `history.history["loss"]` is the list of epoch losses.
-    `fit` adds one to every run and returns it (it is also `model.history`)."""
+    `fit` adds one to every run and returns it (it is also `model.history`). Taught in chapter 4 (fit_from_scratch.ipynb)."""
 
     def __init__(self):
         super().__init__()
@@ -194,6 +194,8 @@ class EarlyStopping(MonitorCallback):
         self.wait, self.stopped_epoch, self.best, self.best_weights, self.best_epoch = 0, 0, None, None, 0
 
     def on_epoch_end(self, epoch, logs=None):
+        """Count the epochs without improvement; stop training after `patience` of them.
+        Taught in chapter 4 (fit_from_scratch.ipynb)."""
         current = self.monitored(logs)
         if current is None or epoch < self.start_from_epoch:
             return
@@ -245,7 +247,8 @@ class ModelCheckpoint(MonitorCallback):
 
 
 class LearningRateScheduler(Callback):
-    """At the start of each epoch set the learning rate to schedule(epoch, current_lr); logs it."""
+    """At the start of each epoch set the learning rate to schedule(epoch, current_lr); logs it.
+    Taught in chapter 4 (fit_from_scratch.ipynb)."""
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
@@ -295,7 +298,7 @@ class CallbackList:
     """Calls a hook on every callback, in order, as Keras's CallbackList.
 
     add_history / add_progbar append a History / ProgbarLogger unless the list has one; `params`
-    (verbose, epochs, steps) go to every callback's set_params.
+    (verbose, epochs, steps) go to every callback's set_params. Taught in chapter 4 (fit_from_scratch.ipynb).
     """
 
     def __init__(self, callbacks=None, add_history=False, add_progbar=False, model=None, **params):

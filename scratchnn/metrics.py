@@ -52,7 +52,8 @@ def accuracy_for(y_true_shape, y_pred_shape):
 
 
 class Mean:
-    """Running mean of values weighted by how many examples each covers (keras.metrics.Mean)."""
+    """Running mean of values weighted by how many examples each covers (keras.metrics.Mean).
+    Taught in chapter 4 (fit_from_scratch.ipynb)."""
 
     def __init__(self, name="mean"):
         self.name = name
@@ -70,7 +71,8 @@ class Mean:
 
 
 class MeanMetricWrapper(Mean):
-    """The running mean over every example seen of a per-example metric `fn(y_true, y_pred) -> (m,)`."""
+    """The running mean over every example seen of a per-example metric `fn(y_true, y_pred) -> (m,)`.
+    Taught in chapter 4 (fit_from_scratch.ipynb)."""
 
     def __init__(self, fn, name):
         super().__init__(name)

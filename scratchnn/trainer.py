@@ -57,7 +57,7 @@ class Trainer:
 
         Keras (TensorFlow backend) remembers the logits of a sigmoid or softmax output and computes
         a cross-entropy from them, exactly, instead of from clipped probabilities; the gradient at
-        the logits is then simply p - y (over m). We do the same.
+        the logits is then simply p - y (over m). We do the same. Taught in chapter 4 (fit_from_scratch.ipynb).
         """
         if (isinstance(loss, _CROSSENTROPIES) and not loss.from_logits
                 and getattr(self.layers[-1], "activation", None) in ("sigmoid", "softmax")):
@@ -74,7 +74,8 @@ class Trainer:
             metric.reset_state()
 
     def compute_loss(self, y, y_pred):
-        """The compiled loss of the last forward pass's output y_pred, plus the weight penalties."""
+        """The compiled loss of the last forward pass's output y_pred, plus the weight penalties.
+        Taught in chapter 4 (fit_from_scratch.ipynb)."""
         if self.logits_loss:
             data_loss = self.logits_loss(y, self.layers[-1].pre_activation)
         else:
@@ -82,13 +83,15 @@ class Trainer:
         return data_loss + sum(self.losses)
 
     def loss_gradient(self, y, y_pred):
-        """dL/d(output), or dL/d(logits) when the loss is computed from the logits."""
+        """dL/d(output), or dL/d(logits) when the loss is computed from the logits.
+        Taught in chapter 4 (fit_from_scratch.ipynb)."""
         if self.logits_loss:
             return self.logits_loss.gradient(y, self.layers[-1].pre_activation)
         return self.loss.gradient(y, y_pred)
 
     def update_metrics(self, loss, y, y_pred):
-        """Add one batch to the running means; return the logs so far {"loss": ..., "accuracy": ...}."""
+        """Add one batch to the running means; return the logs so far {"loss": ..., "accuracy": ...}.
+        Taught in chapter 4 (fit_from_scratch.ipynb)."""
         self.loss_tracker.update_state(loss, len(y_pred))
         for metric in self.compiled_metrics:
             metric.update_state(y, y_pred)
@@ -96,7 +99,8 @@ class Trainer:
 
     def train_step(self, x, y):
         """One batch: forward, loss (+ weight penalties), backward, one optimizer step.
-        The metrics see the predictions made before the update, as in Keras."""
+        The metrics see the predictions made before the update, as in Keras.
+        Taught in chapter 3 (regression.ipynb) and chapter 4 (fit_from_scratch.ipynb)."""
         y_pred = self.forward(x, training=True)
         loss = self.compute_loss(y, y_pred)
         # the input gradient of the first layer is not needed to train
@@ -118,6 +122,7 @@ class Trainer:
         validation_split takes the LAST fraction of the rows (before any shuffling), as Keras does.
         Logs per epoch: the running mean over the epoch of the loss and metrics, and with
         validation data, val_loss and val_<metric> computed after the epoch. Returns a History.
+        Taught in chapter 4 (fit_from_scratch.ipynb).
         """
         self._require_compiled("fit")
         x, y = self._check_data(x, y)
@@ -152,7 +157,8 @@ class Trainer:
 
     def evaluate(self, x, y, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
         """Loss (+ weight penalties) and metrics on (x, y) with the current weights, averaged over
-        all examples. Returns the loss alone, [loss, *metrics], or a dict with return_dict=True."""
+        all examples. Returns the loss alone, [loss, *metrics], or a dict with return_dict=True.
+        Taught in chapter 4 (fit_from_scratch.ipynb)."""
         self._require_compiled("evaluate")
         x, y = self._check_data(x, y)
         batch_size = _check_batch_size(batch_size)
@@ -212,7 +218,8 @@ class Trainer:
 
 
 def _batches(m, batch_size, shuffle):
-    """The rows of each batch of one epoch: slices in order, or index arrays of a fresh permutation."""
+    """The rows of each batch of one epoch: slices in order, or index arrays of a fresh permutation.
+    Taught in chapter 4 (fit_from_scratch.ipynb)."""
     if not shuffle:
         return [slice(start, start + batch_size) for start in range(0, m, batch_size)]
     order = generator().permutation(m)
