@@ -18,6 +18,7 @@ def kernel_gradient_norms(model):
     """||dL/dW^l|| (Frobenius norm) of every Dense kernel, from the model's last backward pass.
 
     Returns ``{layer name: norm}`` in layer order. Call it after ``model.backward(...)``.
+    Taught in chapter 3 (activations.ipynb).
     """
     norms = {}
     for name, grad in zip(model.weight_names, model.grads):
@@ -43,6 +44,6 @@ def dead_fraction(model, x):
 
     For a ReLU layer these units output 0 for all of x and pass back no gradient: they are dead on
     this data. (Leaky ReLU units in that state still pass negative_slope times the gradient.)
-    Returns ``{layer name: fraction in [0, 1]}``.
+    Returns ``{layer name: fraction in [0, 1]}``. Taught in chapter 3 (activations.ipynb).
     """
     return {name: float(np.mean(np.all(z <= 0, axis=0))) for name, z in pre_activations(model, x).items()}

@@ -1,9 +1,15 @@
 """Input checks shared by the whole library: clear errors instead of NumPy tracebacks."""
+import math
+
 import numpy as np
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_float_array(x, name="x"):
     """Return `x` as a floating NumPy array, keeping float32/float64; integers become float64."""
+    if type(x) is np.ndarray and x.dtype in _FLOATS:   # the common case, checked first: it is cheap
+        return x
     try:
         array = np.asarray(x)
     except Exception as error:  # e.g. ragged nested lists
@@ -17,6 +23,8 @@ def as_float_array(x, name="x"):
 
 def check_finite(array, name):
     """Raise a ValueError naming `name` if `array` holds NaN or infinity."""
+    if math.isfinite(array.sum()):   # fast: NaN and infinity reach the sum (a finite sum proves none)
+        return
     if not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(

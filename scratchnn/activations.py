@@ -10,39 +10,51 @@ from ._checks import as_float_array
 
 
 def sigmoid(x):
-    """1 / (1 + e^-x), computed without overflow for any x (e^-|x| never exceeds 1)."""
+    """1 / (1 + e^-x), computed without overflow for any x (e^-|x| never exceeds 1).
+
+    Taught in chapter 1 (neuron.ipynb) and chapter 3 (activations.ipynb).
+    """
     x = as_float_array(x)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 def tanh(x):
-    """Hyperbolic tangent, (e^x - e^-x) / (e^x + e^-x)."""
+    """Hyperbolic tangent, (e^x - e^-x) / (e^x + e^-x). Taught in chapter 3 (activations.ipynb)."""
     return np.tanh(as_float_array(x))
 
 
 def relu(x):
-    """max(x, 0)."""
+    """max(x, 0). Taught in chapter 3 (activations.ipynb)."""
     x = as_float_array(x)
     return np.maximum(x, 0)
 
 
 def leaky_relu(x, negative_slope=0.2):
-    """x for x > 0, negative_slope * x otherwise (Keras's function default is 0.2; its layer's is 0.3)."""
+    """x for x > 0, negative_slope * x otherwise (Keras's function default is 0.2; its layer's is 0.3).
+
+    Taught in chapter 3 (activations.ipynb).
+    """
     x = as_float_array(x)
     return np.where(x > 0, x, negative_slope * x).astype(x.dtype, copy=False)
 
 
 def softmax(x, axis=-1):
     """e^x / sum(e^x) along `axis`. Subtracting the row maximum first changes nothing
-    mathematically and keeps every exponent <= 0, so logits of +-1000 cannot overflow."""
+    mathematically and keeps every exponent <= 0, so logits of +-1000 cannot overflow.
+
+    Taught in chapter 1 (softmax_classifier.ipynb).
+    """
     x = as_float_array(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def linear(x):
-    """The identity: the output layer of a regression network, or "no activation"."""
+    """The identity: the output layer of a regression network, or "no activation".
+
+    Taught in chapter 3 (regression.ipynb).
+    """
     return as_float_array(x)
 
 
@@ -50,27 +62,39 @@ def linear(x):
 # Derivatives at the kinks (x == 0) are those TensorFlow uses: relu'(0) = 0, leaky_relu'(0) = slope.
 
 def _sigmoid_backward(x, y, grad):
+    """dL/dx = dL/dy * y (1 - y), from the output. Taught in chapter 3 (activations.ipynb)."""
     return grad * y * (1 - y)
 
 
 def _tanh_backward(x, y, grad):
+    """dL/dx = dL/dy * (1 - y^2), from the output.
+
+    Taught in chapter 2 (backprop.ipynb) and chapter 3 (activations.ipynb).
+    """
     return grad * (1 - y * y)
 
 
 def _relu_backward(x, y, grad):
+    """dL/dx = dL/dy where x > 0, else 0 (relu'(0) = 0). Taught in chapter 3 (activations.ipynb)."""
     return grad * (x > 0)
 
 
 def _leaky_relu_backward(x, y, grad, negative_slope=0.2):
+    """dL/dx = dL/dy where x > 0, else negative_slope * dL/dy. Taught in chapter 3 (activations.ipynb)."""
     return np.where(x > 0, grad, negative_slope * grad)
 
 
 def _softmax_backward(x, y, grad):
+    """dL/dx from dL/dy through softmax's Jacobian, without building it.
+
+    Taught in chapter 1 (softmax_classifier.ipynb) and chapter 2 (backprop.ipynb).
+    """
     # Jacobian-vector product: dL/dx_i = y_i * (dL/dy_i - sum_j dL/dy_j * y_j), one row at a time.
     return y * (grad - np.sum(grad * y, axis=-1, keepdims=True))
 
 
 def _linear_backward(x, y, grad):
+    """dL/dx = dL/dy: the identity passes the gradient through. Taught in chapter 3 (regression.ipynb)."""
     return grad
 
 
@@ -106,6 +130,7 @@ def derivative(name, x, **kwargs):
     """Elementwise derivative f'(x) of an elementwise activation (not softmax), for plots and tests.
 
     `kwargs` go to the activation, e.g. derivative("leaky_relu", x, negative_slope=0.3).
+    Taught in chapter 3 (activations.ipynb).
     """
     if name == "softmax":
         raise ValueError("softmax is not elementwise: its derivative is a Jacobian; use backward('softmax').")

@@ -330,4 +330,5 @@ class CallbackList:
                 logs = {} if logs is None else logs
                 for callback in self.callbacks:
                     getattr(callback, hook)(logs=logs)
+        setattr(self, hook, call_all)   # made once per hook: the next call finds it directly
         return call_all

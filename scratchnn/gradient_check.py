@@ -13,6 +13,7 @@ def numerical_gradient(f, x, epsilon=1e-6):
     """Central-difference gradient of the scalar function `f()` with respect to the array `x`.
 
     `x` is perturbed in place, one entry at a time, and restored; `f` must read it. Shape of x.
+    Taught in chapter 2 (backprop.ipynb).
     """
     if not (isinstance(x, np.ndarray) and x.dtype == np.float64):
         raise ValueError(f"numerical_gradient needs a float64 array (perturbed in place); got "

@@ -82,6 +82,13 @@ class Layer:
                                  f"got shape {value.shape}.")
             target[...] = value
 
+    def _store_weights_in(self, arrays):
+        """Use `arrays` (same shapes and values: views of a model's weight buffer) as the trainable
+        weights; each is also the attribute of its name (`kernel`, `bias`, ...)."""
+        for name, array in zip(self.weight_names, arrays):
+            setattr(self, name, array)
+        self.trainable_weights = list(arrays)
+
     def _cached(self):
         """What the last forward pass stored for backward; a clear error if there was none."""
         if not hasattr(self, "_cache"):
@@ -100,7 +107,7 @@ class Dense(Layer):
     """A fully connected layer: y = activation(x @ kernel + bias).
 
     Shapes: x (m, d) -> y (m, units); kernel (d, units); bias (units,).
-    Taught in chapter 1 (neuron.ipynb: forward, weight gradients) and chapter 2 (backprop.ipynb).
+    Taught in chapter 1 (neuron.ipynb: call, weight gradients) and chapter 2 (backprop.ipynb).
     """
 
     def __init__(self, units, activation=None, kernel_initializer="glorot_uniform",
@@ -141,6 +148,10 @@ class Dense(Layer):
         return [self.kernel_regularizer(self.kernel)] if self.kernel_regularizer and self.built else []
 
     def call(self, x, training=False):
+        """x (m, d) -> y = activation(x @ kernel + bias), (m, units); caches x, z and y for backward.
+
+        Taught in chapter 1 (neuron.ipynb).
+        """
         check_rank(x, 2, "x", f"(batch_size, features) for Dense layer {self.name!r}")
         if x.shape[1] != self.kernel.shape[0]:
             raise ValueError(f"Dense layer {self.name!r} expects inputs with {self.kernel.shape[0]} features "
@@ -157,14 +168,20 @@ class Dense(Layer):
         return self._cached()[1]
 
     def backward(self, grad_output, input_gradient=True):
-        """dL/dy (m, units) -> dL/dx (m, d): back through the activation, then the affine map."""
+        """dL/dy (m, units) -> dL/dx (m, d): back through the activation, then the affine map.
+
+        Taught in chapter 2 (backprop.ipynb).
+        """
         x, z, y = self._cached()
         grad_output = self._check_grad_output(grad_output, y.shape)
         dz = activations.backward(self.activation)(z, y, grad_output)   # (m, units)
         return self.backward_pre_activation(dz, input_gradient)
 
     def backward_pre_activation(self, grad_z, input_gradient=True):
-        """The weight gradients and dL/dx from dL/dz (m, units), the gradient w.r.t. the pre-activation."""
+        """The weight gradients and dL/dx from dL/dz (m, units), the gradient w.r.t. the pre-activation.
+
+        Taught in chapter 1 (neuron.ipynb: the weight gradients) and chapter 2 (backprop.ipynb).
+        """
         x, z, _ = self._cached()
         dz = self._check_grad_output(grad_z, z.shape)                    # (m, units)
         d_kernel = x.T @ dz                                              # (d, m) @ (m, units) -> (d, units)

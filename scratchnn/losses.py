@@ -9,7 +9,7 @@ is exact and stable for any logits.
 Note: Keras's TensorFlow backend remembers the logits of a sigmoid or softmax output, and its
 cross-entropies silently use them instead of the clipped probabilities. A Keras model ending in
 softmax is therefore trained on the exact loss; `scratchnn.models.Sequential` does the same (see
-`Sequential.compute_loss`). Called on a plain array of probabilities, both libraries clip.
+`Trainer.compute_loss` in trainer.py). Called on a plain array of probabilities, both libraries clip.
 """
 import numpy as np
 
@@ -28,14 +28,26 @@ class Loss:
         self.from_logits = from_logits
 
     def __call__(self, y_true, y_pred):
+        """The mean of `per_sample` over the batch, as a float. Taught in chapter 3 (regression.ipynb)."""
         y_true, y_pred = self._prepare(y_true, y_pred)
         return float(np.mean(self.per_sample(y_true, y_pred)))
 
     def gradient(self, y_true, y_pred):
-        """d(mean loss)/d(y_pred), shape of y_pred."""
+        """d(mean loss)/d(y_pred), shape of y_pred. Taught in chapter 3 (regression.ipynb)."""
         y_true, y_pred = self._prepare(y_true, y_pred)
         n_samples = max(1, y_pred.size // y_pred.shape[-1]) if y_pred.ndim > 1 else 1
         return self.per_sample_gradient(y_true, y_pred) / n_samples
+
+    def value_and_gradient(self, y_true, y_pred):
+        """(loss, gradient) together, as a training step needs them: the inputs are checked once."""
+        y_true, y_pred = self._prepare(y_true, y_pred)
+        n_samples = max(1, y_pred.size // y_pred.shape[-1]) if y_pred.ndim > 1 else 1
+        values, gradient = self.per_sample_and_gradient(y_true, y_pred)
+        return float(values.mean()), gradient / n_samples
+
+    def per_sample_and_gradient(self, y_true, y_pred):
+        """`per_sample` and `per_sample_gradient`; a subclass may share work between the two."""
+        return self.per_sample(y_true, y_pred), self.per_sample_gradient(y_true, y_pred)
 
     def per_sample(self, y_true, y_pred):
         raise NotImplementedError
@@ -60,8 +72,10 @@ class Loss:
 
 
 def class_indices(labels, n_classes):
-    """`labels` as int64 class indices, or a ValueError naming the first label not in 0..n_classes-1."""
+    """`labels` as integer class indices, or a ValueError naming the first label not in 0..n_classes-1."""
     labels = np.asarray(labels)
+    if labels.dtype.kind in "iu" and (labels.size == 0 or (labels.min() >= 0 and labels.max() < n_classes)):
+        return labels                  # integers already, all in range: nothing to convert (the common case)
     numeric = labels.dtype.kind in "iuf"
     bad = ~((labels == np.round(labels)) & (labels >= 0) & (labels < n_classes)) if numeric else np.ones(labels.shape, bool)
     if bad.any():
@@ -86,6 +100,7 @@ class BinaryCrossentropy(Loss):
 
     y_true: 0/1 labels, shape (m, k) or (m,) next to y_pred (m, 1). y_pred: probabilities, or
     logits with from_logits=True.
+    Taught in chapter 1 (neuron.ipynb).
     """
 
     name = "binary_crossentropy"
@@ -110,6 +125,7 @@ class CategoricalCrossentropy(Loss):
 
     y_true: one-hot rows (m, n). y_pred: probabilities (m, n), or logits with from_logits=True.
     Like Keras, probabilities are first divided by their row sum, then clipped.
+    Taught in chapter 1 (softmax_classifier.ipynb).
     """
 
     name = "categorical_crossentropy"
@@ -137,7 +153,7 @@ class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
 
     def _prepare(self, y_true, y_pred):
-        """One-hot rows built from the integer labels, and the float predictions."""
+        """The integer labels, shape y_pred.shape[:-1], and the float predictions."""
         y_pred = as_float_array(y_pred, "y_pred")
         labels = np.asarray(y_true)
         if labels.ndim == y_pred.ndim and labels.shape[-1:] == (1,):
@@ -146,24 +162,57 @@ class SparseCategoricalCrossentropy(Loss):
             raise ValueError(f"SparseCategoricalCrossentropy: y_true must hold one class index per row of "
                              f"y_pred; got y_true.shape={np.shape(y_true)} and y_pred.shape={y_pred.shape}.")
         check_finite(y_pred, "y_pred")
-        return np.eye(y_pred.shape[-1], dtype=y_pred.dtype)[class_indices(labels, y_pred.shape[-1])], y_pred
+        return class_indices(labels, y_pred.shape[-1]), y_pred
 
-    def per_sample(self, y, p):
+    # The labels pick one entry per row (what a one-hot row would pick), without building the one-hots.
+
+    def per_sample(self, labels, p):
         if self.from_logits:
-            return -np.sum(y * _log_softmax(p), axis=-1)
+            return -_pick(_log_softmax(p), labels)
         # Keras: log of the clipped probabilities, then a softmax cross-entropy on those logs
         clipped, _ = _clip(p)
-        return -np.sum(y * np.log(clipped), axis=-1) + np.log(np.sum(clipped, axis=-1))
+        return -np.log(_pick(clipped, labels)) + np.log(np.sum(clipped, axis=-1))
 
-    def per_sample_gradient(self, y, p):
+    def per_sample_and_gradient(self, labels, p):
+        """From logits, the loss and its gradient share one softmax: loss = log(sum e^s) - s[label]
+        and gradient = e^s / sum(e^s) - one_hot, with s = z - max(z) (the same numbers, computed once)."""
+        if not self.from_logits:
+            return super().per_sample_and_gradient(labels, p)
+        shifted = p - p.max(axis=-1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=-1, keepdims=True)
+        grad = exp / total
+        _add_at_labels(grad, labels, -1.0)
+        return np.log(total)[..., 0] - _pick(shifted, labels), grad
+
+    def per_sample_gradient(self, labels, p):
         if self.from_logits:
-            return activations.softmax(p) - y
+            grad = activations.softmax(p)                          # softmax(z) - one_hot(labels)
+            _add_at_labels(grad, labels, -1.0)
+            return grad
         clipped, inside = _clip(p)
-        return (-y / clipped + 1 / np.sum(clipped, axis=-1, keepdims=True)) * inside
+        grad = np.broadcast_to(1 / np.sum(clipped, axis=-1, keepdims=True), p.shape).copy()
+        _add_at_labels(grad, labels, -1 / _pick(clipped, labels))   # -y/p + 1/sum(p), y one-hot
+        return grad * inside
+
+
+def _pick(values, labels):
+    """values[..., labels]: the entry of each row (..., n) at its label (...,)."""
+    rows = values.reshape(-1, values.shape[-1])
+    return rows[np.arange(len(rows)), labels.ravel()].reshape(labels.shape)
+
+
+def _add_at_labels(values, labels, amount):
+    """values[..., labels] += amount (a number, or one per row), in place; values is contiguous."""
+    rows = values.reshape(-1, values.shape[-1])
+    rows[np.arange(len(rows)), labels.ravel()] += np.ravel(amount)
 
 
 class MeanSquaredError(Loss):
-    """mean((y_true - y_pred)**2) over the last axis, then over the batch."""
+    """mean((y_true - y_pred)**2) over the last axis, then over the batch.
+
+    Taught in chapter 3 (regression.ipynb).
+    """
 
     name = "mean_squared_error"
 
@@ -178,6 +227,7 @@ class Hinge(Loss):
     """mean(max(1 - y * score, 0)): the linear SVM's loss on raw scores (a loss, not an activation).
 
     Labels are -1/1; labels that are all 0/1 are mapped to -1/1 first, as Keras does.
+    Taught in chapter 1 (neuron.ipynb).
     """
 
     name = "hinge"

@@ -22,8 +22,9 @@ def categorical_accuracy(y_true, y_pred):
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1 where the most probable class equals the integer label. Shape (m,)."""
-    labels = class_indices(np.reshape(y_true, np.shape(y_pred)[:-1]), np.shape(y_pred)[-1])
-    return (labels == np.argmax(y_pred, axis=-1)).astype(float)
+    y_pred = np.asarray(y_pred)
+    labels = class_indices(np.reshape(y_true, y_pred.shape[:-1]), y_pred.shape[-1])
+    return (labels == y_pred.argmax(axis=-1)).astype(float)
 
 
 def mean_squared_error(y_true, y_pred):
@@ -79,8 +80,10 @@ class MeanMetricWrapper(Mean):
         self.fn = fn
 
     def update_state(self, y_true, y_pred):
-        values = self.fn(y_true, y_pred)
-        super().update_state(np.mean(values), len(values))
+        """Add the batch's values; a function that returns one number per batch counts as one value,
+        as in Keras."""
+        values = np.asarray(self.fn(y_true, y_pred))
+        super().update_state(values.mean(), values.size)
 
 
 class Accuracy(MeanMetricWrapper):

@@ -24,6 +24,7 @@ class Sequential(Trainer):
         self.name = name
         self.layers = []
         self.input_shape = None     # (None, d), recorded by the first forward pass (or build)
+        self.weights_buffer = None  # one flat array holding every trainable weight, once built
         for layer in layers or []:
             self.add(layer)
 
@@ -37,6 +38,7 @@ class Sequential(Trainer):
         while layer.name in taken:
             layer.name, suffix = f"{base}_{suffix}", suffix + 1
         self.layers.append(layer)
+        self.weights_buffer = None
 
     @property
     def built(self):
@@ -51,7 +53,8 @@ class Sequential(Trainer):
         return self.forward(x, training=training)
 
     def forward(self, x, training=False):
-        """x (m, d) -> output of the last layer; each layer caches what its backward pass needs."""
+        """x (m, d) -> output of the last layer; each layer caches what its backward pass needs.
+        Taught in chapter 2 (mlp.ipynb)."""
         if not self.layers:
             raise ValueError("This Sequential model has no layers: add some first.")
         x = as_float_array(x, "x")
@@ -59,7 +62,26 @@ class Sequential(Trainer):
             self.input_shape = (None,) + x.shape[1:]
         for layer in self.layers:
             x = layer.forward(x, training=training)
+        if self.weights_buffer is None and self.built:
+            self._pack_weights()
         return x
+
+    def _pack_weights(self):
+        """Move every trainable weight into one flat array, `weights_buffer`; each layer keeps views
+        of its part. Nothing changes for the layers, but an optimizer can then update all weights
+        with one NumPy call per formula instead of one per weight array (see Optimizer.apply)."""
+        weights = self.trainable_weights
+        if not weights or len({w.dtype for w in weights}) > 1:
+            return
+        buffer = np.concatenate([w.ravel() for w in weights])
+        start = 0
+        for layer in self.layers:
+            views = []
+            for weight in layer.trainable_weights:
+                views.append(buffer[start:start + weight.size].reshape(weight.shape))
+                start += weight.size
+            layer._store_weights_in(views)
+        self.weights_buffer = buffer
 
     def backward(self, grad_output, from_logits=False, input_gradient=True):
         """dL/d(output) -> dL/d(input), filling every layer's `grads` on the way (the chain rule).
@@ -68,6 +90,7 @@ class Sequential(Trainer):
         pre-activation), and that activation's backward step is skipped. With
         input_gradient=False the first layer skips dL/d(input) and None is returned (training
         needs only the weights' gradients).
+        Taught in chapter 2 (backprop.ipynb) and chapter 3 (activations.ipynb).
         """
         if not self.layers:
             raise ValueError("This Sequential model has no layers: add some first.")

@@ -76,18 +76,22 @@ class Trainer:
     def compute_loss(self, y, y_pred):
         """The compiled loss of the last forward pass's output y_pred, plus the weight penalties.
         Taught in chapter 4 (fit_from_scratch.ipynb)."""
-        if self.logits_loss:
-            data_loss = self.logits_loss(y, self.layers[-1].pre_activation)
-        else:
-            data_loss = self.loss(y, y_pred)
-        return data_loss + sum(self.losses)
+        loss, inputs = self._loss_inputs(y_pred)
+        return loss(y, inputs) + sum(self.losses)
 
-    def loss_gradient(self, y, y_pred):
-        """dL/d(output), or dL/d(logits) when the loss is computed from the logits.
-        Taught in chapter 4 (fit_from_scratch.ipynb)."""
+    def compute_loss_and_gradient(self, y, y_pred):
+        """(loss + weight penalties, dL/d(output)), or dL/d(logits) when the loss is computed from
+        the logits (`backward` is then told from_logits=True). Taught in chapter 4 (fit_from_scratch.ipynb)."""
+        loss, inputs = self._loss_inputs(y_pred)
+        value, gradient = loss.value_and_gradient(y, inputs)
+        return value + sum(self.losses), gradient
+
+    def _loss_inputs(self, y_pred):
+        """The loss to compute and what from: the from-logits twin and the last layer's logits, or
+        the compiled loss and y_pred. Taught in chapter 4 (fit_from_scratch.ipynb)."""
         if self.logits_loss:
-            return self.logits_loss.gradient(y, self.layers[-1].pre_activation)
-        return self.loss.gradient(y, y_pred)
+            return self.logits_loss, self.layers[-1].pre_activation
+        return self.loss, y_pred
 
     def update_metrics(self, loss, y, y_pred):
         """Add one batch to the running means; return the logs so far {"loss": ..., "accuracy": ...}.
@@ -102,10 +106,9 @@ class Trainer:
         The metrics see the predictions made before the update, as in Keras.
         Taught in chapter 3 (regression.ipynb) and chapter 4 (fit_from_scratch.ipynb)."""
         y_pred = self.forward(x, training=True)
-        loss = self.compute_loss(y, y_pred)
-        # the input gradient of the first layer is not needed to train
-        self.backward(self.loss_gradient(y, y_pred), from_logits=self.logits_loss is not None,
-                      input_gradient=False)
+        loss, gradient = self.compute_loss_and_gradient(y, y_pred)
+        # training needs the weights' gradients only, not the first layer's dL/dx
+        self.backward(gradient, from_logits=self.logits_loss is not None, input_gradient=False)
         self.optimizer.apply(self.grads, self.trainable_weights)
         return self.update_metrics(loss, y, y_pred)
 

@@ -122,3 +122,59 @@ def test_learning_rate_is_checked_when_it_is_changed_too():
     assert adam.learning_rate == 0.5
     with pytest.raises(ValueError, match="learning_rate must be a number"):
         adam.learning_rate = -1
+
+
+# --- one update for a whole model: its weights live in one buffer -----------------------------
+
+def packed_model(seed=0):
+    from scratchnn import layers
+    from scratchnn.models import Sequential
+    model = Sequential([layers.Dense(5, activation="relu"), layers.Dense(3, activation="softmax")])
+    model.build((None, 4), dtype="float64")
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(size=w.shape) for w in model.get_weights()])
+    return model
+
+
+def test_a_built_model_keeps_its_weights_in_one_buffer():
+    model = packed_model()
+    buffer = model.weights_buffer
+    assert buffer.shape == (4 * 5 + 5 + 5 * 3 + 3,)
+    assert all(w.base is buffer for w in model.trainable_weights)
+    kernel = model.layers[0].kernel
+    assert kernel is model.layers[0].trainable_weights[0] and kernel.base is buffer
+    model.set_weights([np.full(w.shape, 2.0) for w in model.get_weights()])   # in place: still views
+    assert np.all(buffer == 2.0) and model.layers[1].bias.base is buffer
+
+
+@pytest.mark.parametrize("make", [lambda: optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+                                  lambda: optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+                                  lambda: optimizers.Adam(0.01, amsgrad=True), lambda: optimizers.Adam(0.01)])
+def test_one_update_of_the_buffer_equals_one_update_per_array(make):
+    model = packed_model()
+    separate = [w.copy() for w in model.trainable_weights]       # the same numbers, in separate arrays
+    together, apart = make(), make()
+    rng = np.random.default_rng(1)
+    for _ in range(25):
+        grads = [rng.normal(size=w.shape) for w in separate]
+        together.apply(grads, model.trainable_weights)
+        apart.apply(grads, separate)
+    assert together._buffer is model.weights_buffer and apart._buffer is None
+    for w, v in zip(model.trainable_weights, separate):
+        np.testing.assert_array_equal(w, v)
+
+
+def test_the_buffer_update_still_names_what_is_wrong():
+    model = packed_model()
+    adam = optimizers.Adam()
+    grads = [np.ones(w.shape) for w in model.trainable_weights]
+    adam.apply(grads, model.trainable_weights)
+    grads[2] = np.full(grads[2].shape, np.inf)
+    with pytest.raises(ValueError, match="gradient 2 contains NaN or infinity"):
+        adam.apply(grads, model.trainable_weights)
+    with pytest.raises(ValueError, match=r"gradient 1 has shape \(4,\) but its variable has shape \(5,\)"):
+        adam.apply([grads[0], np.ones(4), grads[2], grads[3]], model.trainable_weights)
+    model.layers[0].kernel = model.layers[0].kernel.copy()          # a weight replaced behind the model's back
+    model.layers[0].trainable_weights[0] = model.layers[0].kernel
+    with pytest.raises(ValueError, match="weights have since been replaced"):
+        adam.apply([np.ones(w.shape) for w in model.trainable_weights], model.trainable_weights)
