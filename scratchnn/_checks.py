@@ -33,12 +33,6 @@ def check_finite(array, name):
         )
 
 
-def check_rank(array, rank, name, meaning):
-    """Raise a ValueError unless `array.ndim == rank`; `meaning` spells the expected shape, e.g. '(m, d)'."""
-    if array.ndim != rank:
-        raise ValueError(f"`{name}` must have shape {meaning}; got shape {array.shape}.")
-
-
 def from_identifier(identifier, base, by_name, kind):
     """An object of class `base` as is, or a new one from its Keras name (case-insensitive) in
     `by_name`; a ValueError listing the known names otherwise. `kind` names it: "loss", ..."""

@@ -14,7 +14,7 @@ Every layer follows one protocol (CS231n's forward/backward pairs, Keras's names
 import numpy as np
 
 from . import activations, initializers, regularizers
-from ._checks import as_float_array, check_rank
+from ._checks import as_float_array
 
 
 class Layer:
@@ -152,11 +152,12 @@ class Dense(Layer):
 
         Taught in chapter 1 (neuron.ipynb).
         """
-        check_rank(x, 2, "x", f"(batch_size, features) for Dense layer {self.name!r}")
-        if x.shape[1] != self.kernel.shape[0]:
-            raise ValueError(f"Dense layer {self.name!r} expects inputs with {self.kernel.shape[0]} features "
-                             f"(kernel shape {self.kernel.shape}); got x with shape {x.shape}.")
-        z = x @ self.kernel + self.bias                       # (m, d) @ (d, units) + (units,) -> (m, units)
+        if x.ndim != 2 or x.shape[1] != self.kernel.shape[0]:
+            raise ValueError(f"Dense layer {self.name!r} expects inputs of shape (batch_size, features) with "
+                             f"{self.kernel.shape[0]} features (kernel shape {self.kernel.shape}); "
+                             f"got x with shape {x.shape}.")
+        z = x @ self.kernel                                   # (m, d) @ (d, units) -> (m, units)
+        z += self.bias                                        # (units,), added to every row (in place: no copy)
         y = activations.get(self.activation)(z)
         self._cache = (x, z, y)
         return y

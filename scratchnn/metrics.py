@@ -83,7 +83,7 @@ class MeanMetricWrapper(Mean):
         """Add the batch's values; a function that returns one number per batch counts as one value,
         as in Keras."""
         values = np.asarray(self.fn(y_true, y_pred))
-        super().update_state(values.mean(), values.size)
+        super().update_state(values.sum() / values.size, values.size)
 
 
 class Accuracy(MeanMetricWrapper):

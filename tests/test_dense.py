@@ -98,10 +98,12 @@ def test_weights_and_outputs_take_the_input_dtype(dtype):
 def test_errors_name_the_shapes():
     dense = layers.Dense(2)
     dense.forward(np.ones((3, 5)))
-    with pytest.raises(ValueError, match=r"expects inputs with 5 features.*\(5, 2\).*\(3, 4\)"):
+    with pytest.raises(ValueError, match=r"with 5 features \(kernel shape \(5, 2\)\); got x with shape \(3, 4\)"):
         dense.forward(np.ones((3, 4)))
-    with pytest.raises(ValueError, match=r"\(batch_size, features\).*got shape \(5,\)"):
+    with pytest.raises(ValueError, match=r"\(batch_size, features\).*got x with shape \(5,\)"):
         dense.forward(np.ones(5))
+    with pytest.raises(ValueError, match=r"expects inputs of shape \(batch_size, features\); got shape \(5,\)"):
+        layers.Dense(2).forward(np.ones(5))         # not built yet: the shape cannot build it
     with pytest.raises(ValueError, match=r"grad_output has shape \(3, 3\).*\(3, 2\)"):
         dense.backward(np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"weight 0: expected shape \(5, 2\); got shape \(2, 5\)"):
