@@ -28,7 +28,9 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
                                     OverwriteKernelspec)
 
 from . import course, sandbox
+from .checks import for_assignment
 from .execute import execute
+from .verdicts import Verdicts, course_secret
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Job:
     unsafe: bool = False
     cell_timeout: int = 120
     total_timeout: int = 300
+    secret: str = ""          # the course secret, for assignments with checks (grader.verdicts)
 
 
 @dataclass
@@ -73,6 +76,7 @@ def grade_student(job):
     """Execute every notebook of one submission in the sandbox; write the results to the staging folder."""
     start, outcome = time.monotonic(), Outcome(job.student)
     root = Path(job.root)
+    checks = for_assignment(job.assignment)
     submitted = root / "submitted" / job.student / job.assignment
     staged = staging(root, job.assignment) / job.student / job.assignment
     shutil.rmtree(staged, ignore_errors=True)
@@ -88,8 +92,10 @@ def grade_student(job):
         workdir.mkdir()
         fsroot.mkdir()
         try:
+            verdicts = Verdicts(checks, job.assignment, job.student, job.secret) if checks else None
             nb, problems = execute(nb, str(workdir), str(fsroot), unsafe=job.unsafe,
-                                   cell_timeout=job.cell_timeout, total_timeout=job.total_timeout)
+                                   cell_timeout=job.cell_timeout, total_timeout=job.total_timeout,
+                                   verdicts=verdicts, hidden_packages=checks.TASKS.hidden_packages if checks else ())
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         outcome.problems += problems
@@ -136,6 +142,7 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
                   "To run them without isolation anyway (trusted code only), pass --unsafe-no-sandbox.",
                   file=sys.stderr)
             raise SystemExit(2)
+    secret = course_secret() if for_assignment(assignment) else ""
     _ensure_in_gradebook(root, assignment)
     students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
     pending = [s for s in students if force or not already_graded(root, assignment, s)]
@@ -152,7 +159,7 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
         print(f"[{len(outcomes)}/{len(pending)}, {failed} failed] {outcome.student} {status} in "
               f"{outcome.seconds:.1f} s{detail}", file=out, flush=True)
 
-    dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout) for s in pending],
+    dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret) for s in pending],
              jobs or os.cpu_count() or 1, report)
     if any(o.executed for o in outcomes.values()):
         course.nbgrader("autograde", assignment, "--no-execute", "--force", "--log-level=WARN",

@@ -20,6 +20,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from . import sandbox
+from .verdicts import is_setup_cell, is_test_cell, run_code
 
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
               "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"}
@@ -29,10 +30,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel starts inside the sandbox (see grader.sandbox.wrap). Asynchronous,
     as nbclient needs: a blocking client would stop it from noticing timeouts and dead kernels."""
 
-    def configure(self, workdir, root, limits, unsafe=False):
+    def configure(self, workdir, root, limits, unsafe=False, hidden_packages=()):
         self.uid = sandbox.sandbox_uid()
         sandbox.prepare_workdir(workdir, self.uid)
-        self.sandbox_args = (workdir, root, limits, self.uid)
+        self.sandbox_args = (workdir, root, limits, self.uid, sandbox.package_locations(hidden_packages))
         self.unsafe = unsafe
         self.transport = "ipc"
         self.ip = os.path.join(workdir, "kernel")
@@ -54,6 +55,10 @@ class LimitedClient(NotebookClient):
 
     max_output_bytes = 200_000
 
+    def allow_output(self, cell_index, max_bytes):
+        """Let the cell at cell_index print up to max_bytes more (a grader call's reply is data)."""
+        self._output_bytes[cell_index] = self.max_output_bytes - max_bytes
+
     def output(self, outs, msg, display_id, cell_index):
         size = len(json.dumps(msg.get("content", {})))
         used = self._output_bytes.get(cell_index, 0)
@@ -70,12 +75,17 @@ def error_output(name, message):
     return nbformat.v4.new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
 
-def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300, unsafe=False):
+def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300, unsafe=False, verdicts=None,
+            hidden_packages=()):
     """Run every code cell of `nb` (in place) with a sandboxed kernel; return (nb, problems).
-    `problems` lists what went wrong for the whole notebook (time out, dead kernel), for the summary."""
+    `problems` lists what went wrong for the whole notebook (time out, dead kernel), for the summary.
+
+    With `verdicts` (grader.verdicts.Verdicts), the test cells are not run: the kernel runs the
+    prelude instead of the setup cells, then the student's cells, and each test cell's outputs are
+    the verdict decided by the trusted checks. `hidden_packages` are absent from the sandbox."""
     limits = limits or sandbox.Limits()
     km = SandboxedKernelManager(kernel_name="python3")
-    km.configure(workdir, root, limits, unsafe)
+    km.configure(workdir, root, limits, unsafe, hidden_packages)
     client = LimitedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
                            startup_timeout=60, record_timing=False)
     client._output_bytes = {}
@@ -89,11 +99,26 @@ def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300,
     try:
         # the kernel's own stdout/stderr (crashes of a hostile kernel, say) are not the instructor's
         with client.setup_kernel(env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            if verdicts is not None:
+                run_code(client, verdicts.prelude, code_cells[0][0] if code_cells else 0)
             for position, (index, cell) in enumerate(code_cells):
                 if time.monotonic() > deadline:
                     problems.append(f"the notebook ran out of its {total_timeout} s")
                     _mark_not_run([c for _, c in code_cells[position:]], problems[-1])
                     break
+                if verdicts is not None and is_setup_cell(cell):
+                    continue                              # the prelude stands for it
+                if verdicts is not None and is_test_cell(cell):
+                    verdicts.decide(cell, index, client)
+                    if verdicts.dead:
+                        problems.append(verdicts.dead)
+                        _hard_kill(km)
+                        _mark_not_run([c for _, c in code_cells[position + 1:] if not is_test_cell(c)], problems[-1])
+                        for _, later in code_cells[position + 1:]:
+                            if is_test_cell(later):
+                                verdicts.decide(later, -1, client)
+                        break
+                    continue
                 try:
                     client.execute_cell(cell, index)
                 except CellTimeoutError:

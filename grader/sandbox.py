@@ -8,6 +8,8 @@ What the command sees and may do:
   (solutions/, submitted/, autograded/, gradebook.db), home directories and every other
   submission are absent;
 - resource limits: address space, CPU seconds, file size, open files and processes;
+- optionally, packages it must not have (TensorFlow and Keras for a NumPy task): their folders are
+  covered by ones whose only module raises ModuleNotFoundError;
 - when run as root, it also drops to an unprivileged user id of its own (one per sandbox, from
   `sandbox_uid()`, so that one submission's processes can never count against, signal or read
   another's), with no capabilities and no_new_privs. As another user it runs in a user namespace
@@ -54,7 +56,33 @@ def readonly_mounts():
     return mounts
 
 
-def _mount_script(root, workdir, limits, command, uid):
+def package_locations(names):
+    """(name, folder) of every package in `names` that the sandbox would otherwise see: found on
+    sys.path (not in sys.modules, whose packages may have grown extra paths), inside a folder
+    that the sandbox mounts."""
+    from importlib.machinery import PathFinder
+    mounted = [target for _, target in readonly_mounts()]
+    found = []
+    for name in names:
+        spec = PathFinder.find_spec(name)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            real = os.path.realpath(folder)
+            if os.path.isdir(real) and any(real == t or real.startswith(t.rstrip("/") + "/") for t in mounted):
+                found.append((name, real))
+    return found
+
+
+def _hide_package(name, folder):
+    """Mount lines that put, over the package's folder, one that holds only an __init__.py raising
+    ModuleNotFoundError: the package is not there, whatever import trick is tried."""
+    stub = (f"raise ModuleNotFoundError(\"No module named '{name}': it is not available when this "
+            f"assignment is graded\", name={name!r})\n")
+    target = f'"$R"{shlex.quote(folder)}'
+    return [f"mkdir -p {target}", f"mount -t tmpfs -o size=64k,mode=755 hidden {target}",
+            f"printf '%s' {shlex.quote(stub)} > {target}/__init__.py", f"mount -o remount,ro {target}"]
+
+
+def _mount_script(root, workdir, limits, command, uid, hidden=()):
     """The shell script run as (namespace) root inside the new namespaces: build the filesystem in
     a tmpfs at `root`, chroot into it, drop privileges and limit resources, exec `command`."""
     lines = ["set -eu", f"R={shlex.quote(root)}",
@@ -75,6 +103,8 @@ def _mount_script(root, workdir, limits, command, uid):
                       f'mount -o remount,bind,ro "$R"{shlex.quote(target)}']
     lines += [f'mkdir -p "$R"{shlex.quote(workdir)}',
               f'mount --bind {shlex.quote(workdir)} "$R"{shlex.quote(workdir)}']
+    for name, folder in hidden:
+        lines += _hide_package(name, folder)
     setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
     drop = (f"{setpriv} --reuid={uid} --regid={uid} --clear-groups --no-new-privs --inh-caps=-all "
             if os.geteuid() == 0 else f"{setpriv} --no-new-privs ")
@@ -84,16 +114,17 @@ def _mount_script(root, workdir, limits, command, uid):
     return "\n".join(lines)
 
 
-def wrap(command, workdir, root, limits=None, uid=NOBODY):
+def wrap(command, workdir, root, limits=None, uid=NOBODY, hidden=()):
     """The argv that runs `command` (a list) sandboxed, with `workdir` as its only writable
     directory (seen at the same path). `root` must be an empty directory for the sandbox's own
-    filesystem. Killing the returned process kills everything inside (PID namespace)."""
+    filesystem. `hidden`: (package name, folder) pairs from package_locations, which the sandbox
+    does not have. Killing the returned process kills everything inside (PID namespace)."""
     limits = limits or Limits()
     namespaces = ["--mount", "--pid", "--fork", "--net", "--ipc", "--uts", "--kill-child"]
     if os.geteuid() != 0:
         namespaces.insert(0, "--map-root-user")
         namespaces.insert(0, "--user")
-    script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command, uid)
+    script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command, uid, hidden)
     return [shutil.which("unshare"), *namespaces, "--propagation", "private", "/bin/sh", "-c", script]
 
 

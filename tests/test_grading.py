@@ -11,6 +11,7 @@ solution), <task>_test (visible tests) and <task>_hidden (hidden tests).
 """
 import importlib
 import json
+import os
 import pkgutil
 import re
 import subprocess
@@ -29,13 +30,14 @@ from grader.course import assignments, release
 MISTAKES = {module.name[1:]: importlib.import_module(f"tests.mistakes.{module.name}").MISTAKES
             for module in pkgutil.iter_modules([str(Path(__file__).parent / "mistakes")])}
 SOLUTION, UNTOUCHED = "solution", "untouched"
+SECRET = "a-course-secret-for-the-tests-only"   # instructors set their own: see README, grading
 
 
 def grader_command(course, *args):
     """Run `python -m grader --root <course> *args`, the instructor's real command; return what it printed.
     (Exit code 1 means some submission could not be graded, which some tests intend.)"""
     result = subprocess.run([sys.executable, "-m", "grader", "--root", str(course), *args],
-                            capture_output=True, text=True, timeout=900)
+                            capture_output=True, text=True, timeout=900, env=dict(os.environ, GRADING_SECRET=SECRET))
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr and result.stdout, result.stderr[-3000:]
     return result.stdout
 

@@ -1,0 +1,230 @@
+"""What every assignment's checks share: tasks, calls to the student's functions, comparisons and
+the messages that say what is wrong.
+
+A check is plain Python that calls `student.call("softmax", Z)` and compares what comes back with
+a reference answer (from Keras, tf.GradientTape, finite differences or a rule). Where it runs
+decides who answers the call:
+- on the student's machine, a test cell runs `tests.run("softmax_test", globals())`: the call
+  goes to the notebook's own function (LocalStudent), and Keras gives the references there;
+- at grading time, the trusted grader runs the same check in its own process: the call goes to
+  the sandboxed kernel as plain data and only the values that come back are seen (the
+  KernelStudent of grader.verdicts); the references never enter the kernel.
+Both go through grader.checks.plain, so a check sees the same values and gives the same message.
+"""
+import inspect
+import json
+from types import CodeType, FunctionType, ModuleType
+
+import numpy as np
+
+from . import plain
+
+FORBIDDEN = ("keras", "tensorflow", "tf_keras", "scratchnn", "course_tools", "grader", "torch", "jax",
+             "scipy", "sklearn")
+
+
+class Failed(AssertionError):
+    """A check's verdict: the message says what is wrong."""
+
+
+class Student:
+    """The student's functions, called by name with plain data. Subclasses answer `_reply`."""
+
+    numpy_only = True
+
+    def call(self, name, *args, hint="", changes_arguments=False, harness=""):
+        """name(*args) as the student wrote it: its result (plain data), or Failed with a message
+        that names the call; the arguments must come back unchanged unless changes_arguments.
+        With `harness`, source code defining `name` (see plain.invoke), that function is called,
+        next to the student's code."""
+        reply = self._reply(name, json.dumps(plain.encode(args)), harness)
+        what = f"{name}({', '.join(_argument_names(args))})"
+        if "missing" in reply:
+            kind = reply["missing"]
+            raise Failed(f"{name} is not defined: run the cell with your {name} first, and check that it runs "
+                         "without an error" if kind == "undefined" else f"{name} should be a function, not a {kind}")
+        if "error" in reply:
+            error_type, message = reply["error"]
+            package = self._forbidden_package(error_type, message)
+            if package:
+                raise Failed(_uses(name, package))
+            if error_type == "NotImplementedError":
+                raise Failed(f"{name} is not written yet: it raises NotImplementedError (replace the "
+                             "`raise NotImplementedError()` line with your code)")
+            numeric = error_type == "FloatingPointError" or error_type.endswith("Warning")
+            raise Failed(f"{what} raised {error_type} ({message}). {hint if numeric else ''}".rstrip())
+        after = plain.decode(reply["args"])
+        if not changes_arguments:
+            for position, (given, returned) in enumerate(zip(args, after)):
+                if not _same(given, returned):
+                    raise Failed(f"{name} changed its argument {position + 1} ({_argument_names(args)[position]}): "
+                                 "compute new arrays (such as Z - c) instead of changing the ones you are given (Z -= c)")
+        return plain.decode(reply["result"])
+
+    def _reply(self, name, payload, harness=""):
+        raise NotImplementedError
+
+    def _forbidden_package(self, error_type, message):
+        """The forbidden package an error shows the function used (a NumPy task's kernel has none)."""
+        if self.numpy_only and error_type in ("NameError", "ImportError", "ModuleNotFoundError", "AttributeError"):
+            return next((p for p in FORBIDDEN if f"'{p}'" in message or f"'{p}." in message), None)
+        return None
+
+
+class LocalStudent(Student):
+    """The functions of a notebook running on the student's own machine."""
+
+    def __init__(self, namespace, numpy_only=True):
+        self.namespace, self.numpy_only = namespace, numpy_only
+
+    def _reply(self, name, payload, harness=""):
+        function = self.namespace.get(name)
+        if self.numpy_only and isinstance(function, FunctionType) and not harness:
+            uses = _forbidden_use(function)
+            if uses:
+                raise Failed(_uses(*uses))
+        return json.loads(plain.invoke(self.namespace, name, payload, harness))
+
+
+class Tasks:
+    """The graded cells of one assignment: grade id -> check, as registered with `visible`/`hidden`."""
+
+    def __init__(self, numpy_only=True):
+        self.numpy_only, self.checks, self.passed = numpy_only, {}, {}
+        # what the grading kernel does not have: for NumPy tasks, every library that could do them
+        self.hidden_packages = FORBIDDEN if numpy_only else ("scratchnn", "course_tools", "grader")
+
+    def visible(self, grade_id, passed):
+        """Register the check of a visible test cell: check(student); `passed` is printed on success."""
+        def register(check):
+            self.checks[grade_id], self.passed[grade_id] = (lambda student, rng: check(student)), passed
+            return check
+        return register
+
+    def hidden(self, grade_id):
+        """Register the check of a hidden test cell: check(student, rng), rng drawn per student."""
+        def register(check):
+            self.checks[grade_id], self.passed[grade_id] = check, "The hidden tests pass."
+            return check
+        return register
+
+    def decide(self, grade_id, student, rng):
+        """Run the check of a graded cell; return the message printed when it passes (Failed otherwise)."""
+        self.checks[grade_id](student, rng)
+        return self.passed[grade_id]
+
+    def run(self, grade_id, namespace):
+        """What a test cell runs on the student's machine: the check against the notebook's functions."""
+        if grade_id not in self.checks:
+            raise ValueError(f"No test {grade_id!r}; this assignment has {sorted(self.checks)}.")
+        student = LocalStudent(namespace, self.numpy_only)
+        try:
+            print(self.decide(grade_id, student, np.random.default_rng(0)))
+        except Failed as failure:
+            raise AssertionError(str(failure)) from None
+
+
+# --- comparisons -------------------------------------------------------------------------------
+
+def max_abs(a):
+    """The largest absolute value in a (NaN if a holds a NaN)."""
+    return np.max(np.abs(a), initial=0.0)
+
+
+def as_array(value, shape, what):
+    """value as a float64 array, after checking its shape and that it holds finite numbers."""
+    if isinstance(value, plain.Unsupported):
+        raise Failed(f"{what} should be an array of numbers, not {value}")
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise Failed(f"{what} should be an array of numbers, not {type(value).__name__} ({e})") from None
+    single = " (a single number)" if shape == () else ""
+    if a.shape != shape:
+        raise Failed(f"{what} should have shape {shape}{single}, but has shape {a.shape}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise Failed(f"{what} contains {a[bad][0]} at index {tuple(int(k) for k in np.unravel_index(np.argmax(bad), a.shape))}")
+    return a
+
+
+def as_sequence(value, length, what, kind="a pair"):
+    """The `length` things a function returns (a tuple or a list)."""
+    if not isinstance(value, (tuple, list)) or len(value) != length:
+        shown = value if isinstance(value, plain.Unsupported) else type(value).__name__
+        if isinstance(value, (tuple, list)):
+            shown = f"{len(value)} things"
+        raise Failed(f"{what} should return {kind}, not {shown}")
+    return value
+
+
+def assert_close(actual, expected, what, against, tol, hints=()):
+    """Fail unless |actual - expected| <= tol everywhere. A hint (factor, text) names a known
+    mistake that makes actual equal factor * expected."""
+    worst = max_abs(actual - expected)
+    if worst <= tol:
+        return
+    for factor, text in hints:
+        if max_abs(actual - factor * expected) <= tol * abs(factor):
+            raise Failed(f"{what} {text}")
+    where = ""
+    if np.shape(actual):
+        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(actual - expected)), np.shape(actual)))
+        where = f" (at index {i}: yours is {actual[i]:.10g}, it should be {expected[i]:.10g})"
+    raise Failed(f"{what} differs from {against} by up to {worst:.3g}{where}")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _same(a, b):
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and \
+            a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def _argument_names(args):
+    return [_short(a) for a in args]
+
+
+def _short(value):
+    if isinstance(value, np.ndarray):
+        return f"array{value.shape}"
+    if isinstance(value, (list, tuple)):
+        return f"{type(value).__name__} of {len(value)}"
+    return repr(value)
+
+
+def _uses(name, package):
+    return (f"{name} uses {package}: write it yourself, with NumPy only (Keras, TensorFlow, scratchnn and "
+            "SciPy are not available when your notebook is graded)")
+
+
+def _forbidden_use(function, seen=None):
+    """(function name, package) if `function`, or a function of the notebook it calls, refers to a
+    forbidden package; None otherwise. A quick look at the code for the student's own machine
+    (where Keras is installed); at grading time the packages are simply not there."""
+    seen = set() if seen is None else seen
+    seen.add(function)
+    codes = [function.__code__]
+    while codes:
+        code = codes.pop()
+        codes += [c for c in code.co_consts if isinstance(c, CodeType)]
+        for name in code.co_names:
+            obj = function.__globals__.get(name)
+            owner = obj.__name__ if isinstance(obj, ModuleType) else getattr(obj, "__module__", None) or ""
+            for package in (owner.split(".")[0], name):          # a global it uses, or a module it imports
+                if package in FORBIDDEN:
+                    return function.__name__, package
+            if isinstance(obj, FunctionType) and obj.__module__ == function.__module__ and obj not in seen:
+                found = _forbidden_use(obj, seen)
+                if found:
+                    return found
+    return None
+
+
+def source_of(module):
+    """The source text of a module (what is sent to the kernel)."""
+    return inspect.getsource(module)

@@ -1,0 +1,135 @@
+"""Verdicts decided outside the student's kernel.
+
+At grading time (grader.execute, for an assignment that has a checks module), the student's own
+cells run in the sandboxed kernel, but its test cells do not. Instead, for each graded cell, this
+trusted process runs the assignment's check (grader.checks.<assignment>); every call of a student
+function is sent to the kernel as plain data, and only the values that come back are seen. The
+references are computed here, and the hidden tests' inputs are drawn here, from the course secret
+and the student's id. The check's verdict becomes the cell's output (an error if it failed), which
+nbgrader then scores. Nothing the notebook executes can change a verdict, only what its functions
+return.
+"""
+import hashlib
+import hmac
+import json
+import os
+import secrets
+
+import nbformat
+import numpy as np
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from .checks import core, plain
+
+SECRET_VARIABLE = "GRADING_SECRET"
+_PLAIN_SOURCE = core.source_of(plain)
+
+
+def course_secret():
+    """The course secret, from the environment; a clear error if it is missing."""
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if len(secret) < 16:
+        raise SystemExit(
+            f"Set {SECRET_VARIABLE} to the course secret (16 characters or more, e.g. the output of "
+            f"`python -c \"import secrets; print(secrets.token_hex(16))\"`) before autograding: the hidden "
+            "tests draw their inputs from it and from each student's id, so that nobody can compute them "
+            "in advance. Keep it out of the repository, and use the same one for the whole course.")
+    return secret
+
+
+def hidden_rng(secret, assignment, student, grade_id):
+    """The random generator of one student's hidden tests of one cell."""
+    key = hmac.new(secret.encode(), f"{assignment}/{student}/{grade_id}".encode(), hashlib.sha256).digest()
+    return np.random.default_rng(int.from_bytes(key[:16], "little"))
+
+
+def is_test_cell(cell):
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and grading.get("grade", False) and not grading.get("solution", False)
+
+
+def is_setup_cell(cell):
+    """A read-only code cell of the instructor that is not a test (the setup cells)."""
+    grading = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and grading.get("locked", False) and not grading.get("solution", False) \
+        and not grading.get("grade", False)
+
+
+class Unanswered(Exception):
+    """The kernel gave no answer (it timed out or died): every later call fails too."""
+
+
+class KernelStudent(core.Student):
+    """The student's functions, in the sandboxed kernel that nbclient's `client` drives."""
+
+    def __init__(self, client, cell_index, numpy_only):
+        self.client, self.cell_index, self.numpy_only = client, cell_index, numpy_only
+
+    def _reply(self, name, payload, harness=""):
+        marker = f"@grader-reply-{secrets.token_hex(8)}:"
+        code = (f"__grader__ = {{}}\n"
+                f"exec(compile({_PLAIN_SOURCE!r}, '<grader>', 'exec'), __grader__)\n"
+                f"print({marker!r} + __grader__['invoke'](globals(), {name!r}, {payload!r}, {harness!r}))\n"
+                "del __grader__\n")
+        self.client.allow_output(self.cell_index, 64 * 2**20)
+        try:
+            request = run_code(self.client, code, self.cell_index)
+        except CellTimeoutError:
+            raise Unanswered(f"{name} did not return within {self.client.timeout} s (an endless loop?)") from None
+        except DeadKernelError:
+            raise Unanswered(f"the notebook's kernel died while {name} ran") from None
+        text = "".join(o.get("text", "") for o in request.outputs if o.get("output_type") == "stream")
+        for line in text.splitlines():
+            if line.startswith(marker):
+                try:
+                    reply = json.loads(line[len(marker):])
+                    if isinstance(reply, dict) and reply.keys() & {"result", "error", "missing"}:
+                        return reply
+                except ValueError:
+                    pass
+        raise core.Failed(f"calling {name} gave no answer: did a cell of the notebook change print, "
+                          "sys.stdout or Python's builtins?")
+
+
+def run_code(client, code, cell_index):
+    """Run `code` in the kernel as an extra cell, reported under cell_index; return that cell.
+    (nbclient stores an executed cell at its index in the notebook: the real cell is put back.)"""
+    cell, real = nbformat.v4.new_code_cell(code), client.nb.cells[cell_index]
+    try:
+        client.execute_cell(cell, cell_index, store_history=False)
+    finally:
+        client.nb.cells[cell_index] = real
+    return cell
+
+
+class Verdicts:
+    """Decides the graded cells of one submission."""
+
+    def __init__(self, checks, assignment, student, secret):
+        self.checks, self.assignment, self.student, self.secret = checks, assignment, student, secret
+        self.dead = None   # why the kernel stopped answering, once it has
+
+    @property
+    def prelude(self):
+        return self.checks.PRELUDE
+
+    def decide(self, cell, index, client):
+        """Set the outputs of the graded cell `cell` to the verdict of its check."""
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
+        if self.dead:
+            cell.outputs = [_error("NotRun", f"this test could not run: {self.dead}")]
+            return
+        student = KernelStudent(client, index, self.checks.TASKS.numpy_only)
+        rng = hidden_rng(self.secret, self.assignment, self.student, grade_id)
+        try:
+            passed = self.checks.TASKS.decide(grade_id, student, rng)
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=passed + "\n")]
+        except core.Failed as failure:
+            cell.outputs = [_error("AssertionError", str(failure))]
+        except Unanswered as failure:
+            self.dead = str(failure)
+            cell.outputs = [_error("TimeoutError", str(failure))]
+
+
+def _error(name, message):
+    return nbformat.v4.new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
