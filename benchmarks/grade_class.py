@@ -1,14 +1,16 @@
-"""How fast does a class grade? Prints seconds per submission and for the class, serial and parallel.
+"""How fast does a class grade? Prints seconds per submission and for the class, and compares
+the class time with one bare `import tensorflow` measured in the same run.
 
-    .venv/bin/python benchmarks/grade_class.py [--assignment 01_neuron] [--students 30]
+    .venv/bin/python benchmarks/grade_class.py [--assignment 01_neuron] [--students 30] [--serial]
 
 It builds a throw-away course with N submissions of one assignment (solutions and untouched
-notebooks, alternating), then measures:
-- the notebook alone: the solution executed by nbclient with a plain local kernel, no grading;
-- `python -m grader autograde` with 1 worker (serial) and with one worker per core (parallel),
-  each from a fresh gradebook, sandboxed as in real use.
-Overhead = (parallel class time x workers / N) / notebook alone: 1.0 would mean grading costs
-nothing beyond running the notebooks.
+notebooks, alternating) and times `python -m grader autograde` with one worker per core (and,
+with --serial, with one worker), each from a fresh gradebook, sandboxed as in real use, with a
+throw-away course secret. It also times the solution notebook run alone by nbclient with a plain
+local kernel (which computes its visible tests' references with Keras, as on a student's machine).
+The grading kernels of a NumPy assignment never import TensorFlow: the references are computed
+once per run, in the grader's own process. Goal for 30 submissions of assignment 1: at most 6
+bare TensorFlow imports.
 """
 import argparse
 import json
@@ -61,29 +63,40 @@ def course_with_class(assignment, students, workdir):
 
 def grade(course, assignment, jobs):
     start = time.perf_counter()
+    env = dict(os.environ, GRADING_SECRET="a-throw-away-secret-for-the-benchmark")
     subprocess.run([sys.executable, "-m", "grader", "--root", str(course), "autograde", assignment,
-                    "--jobs", str(jobs)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--jobs", str(jobs)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
+
+
+def tensorflow_import():
+    """Seconds of one `import tensorflow` in a fresh Python, the best of two."""
+    def once():
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, capture_output=True,
+                       env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        return time.perf_counter() - start
+    return min(once(), once())
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", default="01_neuron")
     parser.add_argument("--students", type=int, default=30)
-    parser.add_argument("--skip-serial", action="store_true", help="measure the parallel run only")
+    parser.add_argument("--serial", action="store_true", help="also measure one worker at a time")
     args = parser.parse_args()
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as workdir:
         source = next((REPO / "solutions" / args.assignment).glob("*.ipynb"))
-        alone = min(notebook_alone(solved(source), workdir) for _ in range(2))
+        tf_seconds = tensorflow_import()
+        alone = notebook_alone(solved(source), workdir)
         print(f"{args.assignment}, {args.students} submissions, {cores} cores")
-        print(f"notebook alone (local kernel, no grading):   {alone:6.1f} s")
-        runs = [] if args.skip_serial else [1]
-        for jobs in runs + [cores]:
+        print(f"one bare `import tensorflow`:                  {tf_seconds:6.1f} s")
+        print(f"the solution notebook alone (local kernel):    {alone:6.1f} s")
+        for jobs in ([1] if args.serial else []) + [cores]:
             seconds = grade(course_with_class(args.assignment, args.students, workdir), args.assignment, jobs)
-            per = seconds / args.students
-            print(f"grader autograde --jobs {jobs}: class {seconds:6.1f} s, {per:5.2f} s per submission, "
-                  f"overhead {per * jobs / alone:4.2f} x the notebook's own time")
+            print(f"grader autograde --jobs {jobs}: class {seconds:6.1f} s, {seconds / args.students:5.2f} s per "
+                  f"submission, {seconds / tf_seconds:4.1f} x one TensorFlow import")
 
 
 if __name__ == "__main__":

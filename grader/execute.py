@@ -137,6 +137,8 @@ def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300,
         _mark_not_run([c for _, c in code_cells if not c.outputs], problems[-1])
     finally:
         watchdog.cancel()
+        if verdicts is not None:
+            problems += verdicts.problems
         if km.has_kernel:        # nbclient leaves a kernel it did not create running: stop it
             run_sync(km.shutdown_kernel)(now=True)
     return nb, problems

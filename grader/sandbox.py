@@ -49,7 +49,9 @@ class Limits:
 def readonly_mounts():
     """(source, target) of the directories the sandbox needs, read-only: the system, Python's
     installation and the venv (at their real paths, and at the paths they are called by)."""
-    mounts = [(p, p) for p in ["/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin", "/opt"] if os.path.lexists(p)]
+    # not /opt: package indexes and wheels live there on some machines (a wheel is a zip file of a
+    # package that a NumPy task must not have); Python itself is mounted below, wherever it is
+    mounts = [(p, p) for p in ["/usr", "/etc", "/lib", "/lib64", "/bin", "/sbin"] if os.path.lexists(p)]
     for prefix in dict.fromkeys([sys.base_prefix, sys.prefix]):
         real = os.path.realpath(prefix)
         mounts += [(real, real)] + ([(real, prefix)] if real != prefix else [])
@@ -57,18 +59,19 @@ def readonly_mounts():
 
 
 def package_locations(names):
-    """(name, folder) of every package in `names` that the sandbox would otherwise see: found on
-    sys.path (not in sys.modules, whose packages may have grown extra paths), inside a folder
-    that the sandbox mounts."""
-    from importlib.machinery import PathFinder
-    mounted = [target for _, target in readonly_mounts()]
+    """(name, folder) of every copy of the packages in `names` that the sandbox would otherwise
+    see: in any folder of sys.path, or in the site-packages of the base Python (which a student
+    could add to sys.path), when that folder lies inside what the sandbox mounts."""
+    import sysconfig
+    folders = list(sys.path) + [sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[key]
+                                for key in ("purelib", "platlib")]
+    mounted = [target.rstrip("/") + "/" for _, target in readonly_mounts()]
     found = []
-    for name in names:
-        spec = PathFinder.find_spec(name)
-        for folder in (spec.submodule_search_locations or []) if spec else []:
-            real = os.path.realpath(folder)
-            if os.path.isdir(real) and any(real == t or real.startswith(t.rstrip("/") + "/") for t in mounted):
-                found.append((name, real))
+    for folder in dict.fromkeys(os.path.realpath(f or ".") for f in folders):
+        for name in names:
+            package = os.path.join(folder, name)
+            if os.path.isdir(package) and any(package.startswith(t) for t in mounted) and (name, package) not in found:
+                found.append((name, package))
     return found
 
 

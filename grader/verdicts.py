@@ -108,6 +108,7 @@ class Verdicts:
     def __init__(self, checks, assignment, student, secret):
         self.checks, self.assignment, self.student, self.secret = checks, assignment, student, secret
         self.dead = None   # why the kernel stopped answering, once it has
+        self.problems = []  # faults of the checks themselves, for the instructor's summary
 
     @property
     def prelude(self):
@@ -129,6 +130,10 @@ class Verdicts:
         except Unanswered as failure:
             self.dead = str(failure)
             cell.outputs = [_error("TimeoutError", str(failure))]
+        except Exception as error:   # a fault of the checks, not of the student: no points, and said
+            self.problems.append(f"the check of {grade_id} failed: {type(error).__name__}: {str(error)[:300]}")
+            cell.outputs = [_error("GraderError", f"this cell could not be graded ({type(error).__name__}); "
+                                                  "your instructor has been told")]
 
 
 def _error(name, message):

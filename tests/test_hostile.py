@@ -75,6 +75,60 @@ HOSTILE = {
         "    for name in list(dirs):\n"
         "        if name in ('autograded', 'submitted', 'feedback', 'solutions'):\n"
         "            shutil.rmtree(os.path.join(top, name), ignore_errors=True)\n"),
+    # --- against verdicts decided outside the kernel (grader.verdicts) ---
+    "rebinds_the_test_helpers": attack(
+        "class FakeTests:\n    def run(self, grade_id, namespace):\n        print('the visible tests pass.')\n"
+        "tests = FakeTests()\n_check = _ref = tests\n"),
+    "swallows_every_exception": attack(
+        "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+        "def softmax(Z):\n    raise ValueError('no')\n"),
+    "post_run_cell_hides_errors": attack(
+        "def hide(result):\n    result.error_in_exec = None\n    result.error_before_exec = None\n"
+        "get_ipython().events.register('post_run_cell', hide)\n"),
+    "rewrites_every_later_cell": attack(
+        "get_ipython().input_transformers_post.append(\n"
+        "    lambda lines: ['print(\"Task 1: the visible tests pass.\")\\n'])\n"),
+    "forges_the_replies": attack(
+        "import json as _json, re as _re\n"
+        "def forge(lines):\n"
+        "    code = ''.join(lines)\n"
+        "    marker = _re.search(r\"@grader-reply-[0-9a-f]+:\", code)\n"
+        "    if not marker:\n        return lines\n"
+        "    answer = {'result': {'__array__': '', 'dtype': 'float64', 'shape': [0]}, 'args': {'__tuple__': []}}\n"
+        "    return ['print(%r + %r)\\n' % (marker.group(0), _json.dumps(answer))]\n"
+        "get_ipython().input_transformers_post.append(forge)\n"),
+    "patches_json_and_numpy_io": attack(
+        "import json\njson.dumps = lambda *a, **k: '{\"result\": 1.0, \"args\": []}'\n"
+        "json.loads = lambda *a, **k: {'result': 1.0, 'args': []}\n"
+        "np.save = np.load = np.frombuffer = lambda *a, **k: np.zeros(3)\n"),
+    "pretends_to_be_an_array": attack(
+        "class Sneaky(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
+        "def softmax(Z):\n    return np.zeros_like(Z).view(Sneaky)\n"
+        "def categorical_crossentropy(Y, P):\n    return np.float64(0).view(Sneaky)\n"),
+    "finds_keras_another_way": attack(
+        "import glob, importlib, os, sys, zipfile\nfound = []\n"
+        "prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, '/usr', '/usr/local', '/opt', os.path.expanduser('~')]\n"
+        "for folder in [f for p in prefixes for f in glob.glob(p + '/lib*/python3*/*-packages')] + ['/usr/lib/python3/dist-packages']:\n"
+        "    sys.path.insert(0, folder)\n"
+        "for wheel in glob.glob('/opt/**/*.whl', recursive=True)[:200]:\n"
+        "    if 'keras' in wheel or 'scipy' in wheel:\n"
+        "        zipfile.ZipFile(wheel).extractall('unpacked')\n        sys.path.insert(0, 'unpacked')\n"
+        "for name in ['keras', 'tensorflow', 'scipy.special', 'sklearn.utils.extmath', 'scratchnn.activations', 'torch', 'jax']:\n"
+        "    sys.modules.pop(name, None)\n"
+        "    try:\n        found.append(importlib.import_module(name))\n    except BaseException:\n        pass\n"
+        "    try:\n        found.append(__import__(name, fromlist=['_']))\n    except BaseException:\n        pass\n"
+        "print('libraries found:', [m.__name__ for m in found])\n"
+        "def softmax(Z):\n    for m in found:\n        for fn in ['softmax']:\n"
+        "            if hasattr(m, fn):\n                return np.asarray(getattr(m, fn)(Z))\n"
+        "    raise ImportError('nothing found')\n"),
+    "reads_secrets_and_other_students": attack(
+        "import glob, os\nleaks = [k for k in os.environ if 'SECRET' in k]\n"
+        "for path in ['/proc/1/environ', '/proc/self/environ']:\n"
+        "    try:\n        leaks += [part for part in open(path, 'rb').read().split(b'\\0') if b'SECRET' in part]\n"
+        "    except OSError:\n        pass\n"
+        "others = [p for p in glob.glob('/tmp/**', recursive=True) + glob.glob(COURSE + '/**', recursive=True)\n"
+        "          if 'submitted' in p or 'autograded' in p or 'gradebook' in p]\n"
+        "print('secrets found:', len(leaks), ' other students found:', len(others))\n"),
 }
 DELETED, EDITED, INVALID = "deleted_test_cells", "edited_test_cells", "invalid_json"
 
@@ -140,6 +194,16 @@ def test_nothing_outside_the_sandbox_was_touched(hostile_run):
     printed = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
                       if o["output_type"] == "stream")
     assert "notebooks with solutions found: 0\n" in printed, printed
+    outputs = {student: _printed(course, student) for student in ["finds_keras_another_way", "reads_secrets_and_other_students"]}
+    assert "libraries found: []\n" in outputs["finds_keras_another_way"], outputs["finds_keras_another_way"]
+    assert "secrets found: 0  other students found: 0\n" in outputs["reads_secrets_and_other_students"], outputs
+
+
+def _printed(course, student):
+    """What the student's own cells printed when graded."""
+    executed = json.loads((course / "autograded" / student / ASSIGNMENT / NOTEBOOK).read_text())
+    return "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
+                   if o["output_type"] == "stream")
 
 
 def test_limits_are_reported(hostile_run):
@@ -168,8 +232,9 @@ def test_running_again_grades_only_what_changed(hostile_run):
     course, _ = hostile_run
     before = scores(course)
     again = grade(course, ASSIGNMENT)
-    assert re.search(r"15 submissions, 1 to grade", again), again   # only the invalid one is retried
+    total = len(HOSTILE) + 5
+    assert re.search(rf"{total} submissions, 1 to grade", again), again   # only the invalid one is retried
     assert scores(course) == before
     resubmitted = course / "submitted" / "untouched" / ASSIGNMENT / NOTEBOOK
     resubmitted.write_text(json.dumps(untouched_with(resubmitted, {})))   # newer than its graded copy
-    assert re.search(r"15 submissions, 2 to grade", grade(course, ASSIGNMENT))
+    assert re.search(rf"{total} submissions, 2 to grade", grade(course, ASSIGNMENT))

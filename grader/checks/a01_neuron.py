@@ -157,7 +157,9 @@ def check_perceptron_learns(student, X, y, passes):
     for _ in range(passes):
         w, b = as_sequence(student.call("perceptron_epoch", X, y, w, b, 1.0), 2, what)
         w, b = as_array(w, (X.shape[1],), "the w it returns"), float(as_array(b, (), "the b it returns"))
-    wrong = int(np.sum(((X @ w + b > 0) * 1.0 - y) != 0))
+        wrong = int(np.sum(((X @ w + b > 0) * 1.0 - y) != 0))
+        if not wrong:
+            return                     # converged: every example is on its side of the line
     if wrong:
         raise Failed(f"after {passes} passes over {X.shape[0]} linearly separable examples, your perceptron "
                      f"still gets {wrong} of them wrong, where the rule is guaranteed to get them all right")

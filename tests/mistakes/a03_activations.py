@@ -61,7 +61,7 @@ MISTAKES = {
         },
         "scores": {"activation": 2, "mse": 0, "norms": 0, "vanishing": 1, "dead": 0},
         "messages": {
-            "activation_hidden": "activate('sigmoid', z) raised FloatingPointError (overflow encountered in exp)",
+            "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError (overflow encountered in exp)",
             "mse_test": "the gradient it returns is half the right size: the derivative of (y_hat - y)^2 is 2 (y_hat - y)",
             "norms_test": "returns are half the right size",
             "vanishing_test": "returned 5, but the first layer's gradient norm falls below 0.001 first at depth 6",
@@ -116,8 +116,11 @@ MISTAKES = {
         "scores": {"activation": 3, "mse": 0, "norms": 0, "vanishing": 0, "dead": 2},
         "messages": {
             "mse_test": "the loss it returns is 16 times too large: the loss is the mean over all m * n = 16 entries, not the sum",
-            "norms_test": "kernel_gradient_norms uses tf (from tensorflow): write it yourself, with NumPy only",
-            "vanishing_test": "kernel_gradient_norms uses tf (from tensorflow): write it yourself, with NumPy only",
+            # the grading kernel has no TensorFlow: the tf of the student's machine is not defined there
+            "norms_test": "kernel_gradient_norms(array(32, 8), array(32, 1), list of 14, 'sigmoid') raised NameError "
+                          "(name 'tf' is not defined)",
+            "vanishing_test": "vanishing_depth(array(32, 8), array(32, 1), list of 20, list of 2, 'sigmoid', 0.001) "
+                              "raised NameError (name 'tf' is not defined)",
         },
     },
 }

@@ -1,0 +1,736 @@
+"""The checks of assignment 4 (chapters/04_keras_workflow/assignment_04.ipynb): the iterations of
+fit, evaluate from predict's output, a stopping callback, EarlyStopping's rule and fit's epoch
+loop, compared with what Keras really does, in float64.
+
+In the notebook, `tests.run("fit_test", globals())` runs a check on the student's machine; at
+grading time, the grader runs the same checks in its own process (grader.verdicts), and the hidden
+ones draw their inputs from `rng`, which is different for every student. This assignment's kernel
+has Keras (Task 3 is a Keras callback), so:
+- Keras's answers (the references below) are computed here, never in the kernel;
+- what needs a Keras object in the kernel (fits with the student's callback, a look at which
+  libraries a function uses) runs there as HARNESS code, which returns plain data only: the
+  number of epochs a fit ran and the callback's values are compared here with a fit of the same
+  model made here. Tampering with the harness can only break the NumPy-only rule (whose answers
+  are still checked here), not make a wrong answer right.
+"""
+import contextlib
+import functools
+
+import numpy as np
+
+from . import plain
+from .core import Failed, Tasks, as_array
+from .references import keras_and_tf, normal, serialized
+
+TASKS = Tasks(numpy_only=False)
+PRELUDE = """\
+import os
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import math
+import numpy as np
+import tensorflow as tf
+import keras
+tf.get_logger().setLevel("ERROR")
+keras.config.set_floatx("float64")
+keras.config.set_dtype_policy("float64")
+"""                                      # what the setup cell gives the student's code at grading time
+
+NOT_NUMPY = ("keras", "tensorflow", "tf_keras", "scratchnn", "torch", "jax", "sklearn")
+CALLBACK_LAYERS = ((8, "relu"), (3, "softmax"))      # Task 3's model: 4 -> 8 -> 3
+
+# Runs in the student's kernel (or notebook), next to the student's code; returns plain data.
+HARNESS = r'''
+import types as _types
+
+
+def _names_used(code):
+    """Every global or attribute name a code object and the functions inside it use."""
+    codes, names = [code], []
+    while codes:
+        code = codes.pop()
+        codes += [c for c in code.co_consts if isinstance(c, _types.CodeType)]
+        names += list(code.co_names)
+    return names
+
+
+def _not_using(fn, forbidden, label, seen):
+    """Why fn, or a function of the notebook that it calls, breaks the rule: it uses a module
+    whose top-level name is in `forbidden`, the tests, or Keras's EarlyStopping. None if not."""
+    seen.append(fn)
+    for name in _names_used(fn.__code__):
+        obj = fn.__globals__.get(name)
+        owner = obj.__name__ if isinstance(obj, _types.ModuleType) else getattr(obj, "__module__", None) or name
+        owner = str(owner)
+        helper = owner.split(".")[0] == "grader"
+        if helper or owner.split(".")[0] in forbidden or name == "EarlyStopping":
+            source = "the test helpers" if helper else owner
+            return (f"{label} uses {name}{'' if source == name else f' (from {source})'}"
+                    f": write it yourself{', with NumPy only' if 'keras' in forbidden else ''}")
+        if isinstance(obj, _types.FunctionType) and obj.__module__ == "__main__" and obj not in seen:
+            found = _not_using(obj, forbidden, label, seen)
+            if found:
+                return found
+    return None
+
+
+def numpy_only_problem(name, forbidden):
+    """Why the function `name` breaks the NumPy-only rule, or None (also when there is no such
+    function: calling it says so)."""
+    fn = globals().get(name)
+    if fn is None or not callable(fn):
+        return None
+    if not (isinstance(fn, _types.FunctionType) and fn.__module__ == "__main__"):
+        return (f"the function tested should be yours, written in this notebook with def, not {fn!r} "
+                f"from {getattr(fn, '__module__', None)}")
+    return _not_using(fn, list(forbidden), fn.__name__, [])
+
+
+def callback_problem(name):
+    """Why the class `name` is not the notebook's own keras Callback, built on Callback itself and
+    not on EarlyStopping; None if it is."""
+    import keras
+    cls, Callback = globals().get(name), keras.callbacks.Callback
+    if cls is None:
+        return f"{name} is not defined: run the cell with your {name} first, and check that it runs without an error"
+    if not (isinstance(cls, type) and cls.__module__ == "__main__"):
+        return (f"StopBelow should be your class, written in this notebook with "
+                f"class StopBelow(keras.callbacks.Callback), not {cls!r}")
+    if not issubclass(cls, Callback):
+        return "StopBelow should be a subclass of keras.callbacks.Callback"
+    for base in cls.__mro__:
+        if not (base in (Callback, object) or base.__module__ == "__main__"):
+            return (f"StopBelow should be built on keras.callbacks.Callback itself, not on "
+                    f"{base.__module__}.{base.__qualname__}: write the stopping rule yourself")
+        for attribute in vars(base).values() if base.__module__ == "__main__" else ():
+            if isinstance(attribute, _types.FunctionType):
+                found = _not_using(attribute, ["scratchnn"], f"StopBelow.{attribute.__name__}", [])
+                if found:
+                    return found
+    return None
+
+
+def fit_with_stop_below(X, y, weights, epochs, threshold, monitor, runs):
+    """`runs` keras fits of Task 3's float64 model (4 -> 8 -> 3, SGD(0.125), batches of 8,
+    validation_split=0.25, unshuffled), each from the start `weights`, all with one
+    StopBelow(threshold, monitor). For each fit: the number of epochs it ran and the callback's
+    values after it ({"epochs": n, "values": [...]}, "values" None if it has none, "not_numbers"
+    if they are not numbers), or a string saying what went wrong."""
+    import warnings
+    import keras
+    import numpy
+    StopBelow = globals()["StopBelow"]
+    what = f"fit(..., epochs={epochs}, callbacks=[StopBelow({threshold!r}, monitor={monitor!r})])"
+    try:
+        callback = StopBelow(threshold) if monitor == "val_loss" else StopBelow(threshold, monitor=monitor)
+    except Exception as e:
+        return f"StopBelow({threshold!r}, monitor={monitor!r}) raised {type(e).__name__}: {e}"
+    reports = []
+    for _ in range(runs):
+        keras.config.set_floatx("float64")          # in case anything changed them since setup
+        keras.config.set_dtype_policy("float64")
+        net = keras.Sequential([keras.Input(shape=(X.shape[1],), dtype="float64"),
+                                keras.layers.Dense(8, activation="relu", dtype="float64"),
+                                keras.layers.Dense(3, activation="softmax", dtype="float64")])
+        net.set_weights(weights)
+        net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss="sparse_categorical_crossentropy")
+        try:
+            with warnings.catch_warnings(record=True), numpy.errstate(divide="warn", over="warn", invalid="warn"):
+                warnings.simplefilter("always")        # Keras's own warnings are not test results
+                history = net.fit(X, y, batch_size=8, epochs=epochs, validation_split=0.25, shuffle=False,
+                                  verbose=0, callbacks=[callback])
+        except Exception as e:
+            reports.append(f"{what} raised {type(e).__name__}: {e}")
+            break
+        report = {"epochs": len(history.epoch), "values": None}
+        values = getattr(callback, "values", None)
+        if values is not None:
+            try:
+                report["values"] = [float(value) for value in values]
+            except (TypeError, ValueError):
+                report["not_numbers"] = repr(values)[:300]
+        reports.append(report)
+    return reports
+'''
+
+
+# --- references: inputs, and what Keras does with them ------------------------------------------
+
+def labels(X, seed, n):
+    """Class labels 0..n-1 for the rows of X that a linear model can learn: the argmax of a fixed
+    random linear function of the row, plus a little noise."""
+    scores = X @ normal(seed, (X.shape[1], n)) + normal(seed + 1, (X.shape[0], n), 0.3)
+    return np.argmax(scores, axis=1)
+
+
+def one_hot(classes, n):
+    """The one-hot rows of the class numbers `classes`, shape (len(classes), n)."""
+    return np.eye(n)[classes]
+
+
+def random_weights(d, layers, seed, scale):
+    """A get_weights() list for the model d -> layers: seeded normal numbers with the given scale
+    (kernel, then bias, of each layer)."""
+    rng, shapes, inputs = np.random.default_rng(seed), [], d
+    for units, _ in layers:
+        shapes += [(inputs, units), (units,)]
+        inputs = units
+    return [rng.normal(scale=scale, size=shape) for shape in shapes]
+
+
+@contextlib.contextmanager
+def float64_keras():
+    """keras and its SGD, with Keras computing in float64 (layers, loss and metric trackers), as
+    the notebook's setup sets it; the previous setting is put back after."""
+    keras, _ = keras_and_tf()
+    floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    try:
+        yield keras
+    finally:
+        keras.config.set_floatx(floatx)
+        keras.config.set_dtype_policy(policy)
+
+
+def _model(keras, d, layers, weights=None):
+    """A float64 keras.Sequential: keras.Input(shape=(d,)), then Dense(units, activation) for each
+    (units, activation) in layers; with the given weights (a get_weights() list)."""
+    net = keras.Sequential([keras.Input(shape=(d,), dtype="float64")]
+                           + [keras.layers.Dense(units, activation=act, dtype="float64") for units, act in layers])
+    if weights is not None:
+        net.set_weights(weights)
+    return net
+
+
+def _quietly(fn, *args, **kwargs):
+    """fn(*args, **kwargs) with Keras's Python warnings recorded instead of shown."""
+    import warnings
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        return fn(*args, **kwargs)
+
+
+@functools.lru_cache(maxsize=None)
+@serialized
+def fit_counts(m, batch_size, validation_split, epochs):
+    """What keras fit really does with m rows: the number of training rows (from
+    train_validation_split, the function fit uses for validation_split) and the number of training
+    batches in each epoch (counted by a callback during a real fit)."""
+    with float64_keras() as keras:
+        from keras.src.trainers.data_adapters.array_slicing import train_validation_split
+
+        class CountBatches(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.per_epoch = []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.per_epoch.append(0)
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.per_epoch[-1] += 1
+
+        x = np.zeros((m, 1))
+        net = _model(keras, 1, [(1, None)], [np.zeros((1, 1)), np.zeros(1)])
+        net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss="mean_squared_error")
+        counter = CountBatches()
+        _quietly(net.fit, x, x, batch_size=batch_size, epochs=epochs, validation_split=validation_split,
+                 shuffle=False, verbose=0, callbacks=[counter])
+        m_train = len(train_validation_split((x,), validation_split)[0][0]) if validation_split else m
+        return m_train, tuple(counter.per_epoch)
+
+
+def _predict_and_evaluate(keras, net, X, y, loss):
+    """net compiled with `loss` and metrics=["accuracy"]: its predict(X), and the loss and the
+    accuracy that its evaluate(X, y) reports."""
+    net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss=loss, metrics=["accuracy"])
+    P = _quietly(net.predict, X, verbose=0)
+    assert 1e-6 < P.min() and P.max() < 1 - 1e-6, f"test data: predictions from {P.min()} to {P.max()}"
+    loss_value, accuracy = _quietly(net.evaluate, X, y, verbose=0)
+    return P, float(loss_value), float(accuracy)
+
+
+@serialized
+def predict_and_evaluate(X, y, layers, loss, seed, scale, train=None):
+    """A float64 model X.shape[1] -> layers with seeded normal weights of the given scale, trained
+    first by keras fit (SGD(0.125), batches of 16, 5 epochs, unshuffled) on train = (X_t, y_t) if
+    given, then compiled with `loss` and metrics=["accuracy"]: its predict(X), and the loss and the
+    accuracy that its evaluate(X, y) reports."""
+    with float64_keras() as keras:
+        net = _model(keras, X.shape[1], layers, random_weights(X.shape[1], layers, seed, scale))
+        if train is not None:
+            net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss=loss)
+            _quietly(net.fit, *train, batch_size=16, epochs=5, shuffle=False, verbose=0)
+        return _predict_and_evaluate(keras, net, X, y, loss)
+
+
+def callback_data(seed, m):
+    """Task 3's data: m rows, 4 features, 3 classes, and the seeded start of a 4 -> 8 -> 3 model."""
+    X = normal(seed, (m, 4))
+    return {"X": X, "y": labels(X, seed + 1, 3), "weights": random_weights(4, CALLBACK_LAYERS, seed + 2, 0.5)}
+
+
+@functools.lru_cache(maxsize=None)
+@serialized
+def callback_curve(seed, m, epochs, monitor):
+    """history.history[monitor] of a keras fit of Task 3's model on callback_data(seed, m), for
+    `epochs` epochs, with no callback: what every fit with StopBelow logs, up to where it stops."""
+    data = callback_data(seed, m)
+    with float64_keras() as keras:
+        net = _model(keras, 4, CALLBACK_LAYERS, data["weights"])
+        net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss="sparse_categorical_crossentropy")
+        history = _quietly(net.fit, data["X"], data["y"], batch_size=8, epochs=epochs, validation_split=0.25,
+                           shuffle=False, verbose=0)
+        return tuple(float(v) for v in history.history[monitor])
+
+
+@functools.lru_cache(maxsize=None)
+@serialized
+def early_stopping(values, patience=0, min_delta=0.0, restore_best_weights=False):
+    """keras.callbacks.EarlyStopping driven as fit drives it, by a scripted run: after epoch k
+    (from 1) the model's only weight is k and the logs say val_loss = values[k - 1]. Returns the
+    number of epochs run and the epoch whose weights the model holds in the end."""
+    with float64_keras() as keras:
+        stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, min_delta=min_delta,
+                                                restore_best_weights=restore_best_weights)
+        net = _model(keras, 1, [(1, None)])
+        stopper.set_model(net)
+        net.stop_training = False
+        _quietly(stopper.on_train_begin, {})
+        for epoch in range(len(values)):
+            net.set_weights([np.array([[epoch + 1.0]]), np.zeros(1)])
+            _quietly(stopper.on_epoch_end, epoch, {"val_loss": float(values[epoch])})
+            if net.stop_training:
+                break
+        _quietly(stopper.on_train_end, {})
+        return epoch + 1, int(net.get_weights()[0][0, 0])
+
+
+@serialized
+def fit_softmax(X, Y, W, b, learning_rate, batch_size, epochs):
+    """keras fit of a float64 Dense softmax layer holding W, b, with SGD(learning_rate) and
+    categorical cross-entropy, unshuffled: history["loss"] and the final [W, b]."""
+    with float64_keras() as keras:
+        net = _model(keras, X.shape[1], [(W.shape[1], "softmax")], [W, b])
+        net.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss="categorical_crossentropy")
+        history = _quietly(net.fit, X, Y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
+        return list(history.history["loss"]), net.get_weights()
+
+
+def numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=None, unweighted=False, after=False, clip=False):
+    """The same run in NumPy, with a known mistake switched on: the gradient divided by batch_size
+    `by` for every batch, the epoch loss as the plain mean of the batch losses (`unweighted`), or
+    as the loss of every row with the end-of-epoch weights (`after`), or the loss from
+    probabilities clipped into [1e-7, 1 - 1e-7] (`clip`)."""
+    m, losses = X.shape[0], []
+
+    def batch_loss(Xb, Yb, W, b):
+        Z = Xb @ W + b
+        Z = Z - Z.max(axis=1, keepdims=True)
+        log_P = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        P = np.exp(log_P)
+        if clip:
+            log_P = np.log(np.clip(P, 1e-7, 1 - 1e-7))
+        return -np.sum(Yb * log_P) / Xb.shape[0], P
+
+    for _ in range(epochs):
+        total, count, terms = 0.0, 0, []
+        for start in range(0, m, batch_size):
+            Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
+            loss, P = batch_loss(Xb, Yb, W, b)
+            total, count = total + loss * Xb.shape[0], count + Xb.shape[0]
+            terms.append(loss)
+            G = (P - Yb) / (by or Xb.shape[0])
+            W, b = W - learning_rate * (Xb.T @ G), b - learning_rate * G.sum(axis=0)
+        if after:
+            losses.append(batch_loss(X, Y, W, b)[0])
+        else:
+            losses.append(np.mean(terms) if unweighted else total / count)
+    return np.array(losses), W, b
+
+
+# --- tools the checks share ----------------------------------------------------------------------
+
+def max_abs(a):
+    """The largest absolute value in a (NaN if a holds a NaN)."""
+    return np.max(np.abs(a), initial=0.0)
+
+
+def as_count(value, what):
+    """value as an int, after checking that it is a whole number."""
+    number = as_array(value, (), what)[()]
+    if number != round(number):
+        raise Failed(f"{what} should be a whole number, not {number}")
+    return int(number)
+
+
+def as_tuple(value, size, what):
+    """The `size` things a function returns."""
+    try:
+        items = () if isinstance(value, (str, dict, plain.Unsupported)) else tuple(value)
+    except TypeError:
+        items = ()
+    if len(items) != size:
+        shown = len(items) if items else value if isinstance(value, plain.Unsupported) else type(value).__name__
+        raise Failed(f"{what} should return {size} values, not {shown}")
+    return items
+
+
+def assert_close(actual, expected, what, against, tol, hints=()):
+    """Fail unless |actual - expected| <= tol everywhere. A hint (other, text) names a known
+    mistake whose result is `other`: if actual matches it, the message is that text."""
+    worst = max_abs(actual - expected)
+    if worst <= tol:
+        return
+    for other, text in hints:
+        if np.shape(other) == np.shape(actual) and max_abs(actual - other) <= tol:
+            raise Failed(f"{what} {text}")
+    if np.shape(actual):
+        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape))
+        where = f" (at index {i}: yours is {actual[i]:.10g}, it should be {expected[i]:.10g})"
+    else:
+        where = f" (yours is {actual:.10g}, it should be {expected:.10g})"
+    raise Failed(f"{what} differs from {against} by {worst:.3g}{where}")
+
+
+def check_numpy_only(student, name):
+    """Fail unless `name` is a function of the notebook that uses neither Keras, TensorFlow,
+    scratchnn nor the tests: the tasks ask you to write the computation yourself."""
+    problem = student.call("numpy_only_problem", name, NOT_NUMPY, harness=HARNESS)
+    if problem is not None:
+        raise Failed(str(problem))
+
+
+# --- Task 1: iterations --------------------------------------------------------------------------
+
+RUNS = [(10847, 256, 0.1, 2), (100, 32, 0.2, 3), (50, 10, 0.0, 2)]   # (m, batch_size, validation_split, epochs)
+
+
+def check_iterations(student, m, batch_size, validation_split, epochs):
+    """(rows fit trains on, iterations per epoch, iterations in all) as keras fit."""
+    check_numpy_only(student, "iterations")
+    m_train, per_epoch = fit_counts(m, batch_size, validation_split, epochs)
+    steps, total = per_epoch[0], sum(per_epoch)
+    what = f"iterations({m}, {batch_size}, {validation_split}, {epochs})"
+    got = as_tuple(student.call("iterations", m, batch_size, validation_split, epochs), 3, what)
+    got_rows, got_steps, got_total = (as_count(v, f"{what}[{k}]") for k, v in enumerate(got))
+    if got_rows != m_train:
+        product = m * (1.0 - validation_split)
+        hint = (f"validation_split={validation_split} holds the last rows out for validation"
+                if got_rows == m and validation_split else
+                f"fit keeps the first floor(m * (1.0 - validation_split)) rows, and {m} * (1.0 - "
+                f"{validation_split}) is {product!r}" + (", just below a whole number in floating point"
+                                                         if 0 < round(product) - product < 1e-9 else ""))
+        raise Failed(f"{what}: keras fit trains on {m_train} of the {m} rows, yours says {got_rows}: {hint}")
+    if got_steps != steps:
+        hint = (": the last, smaller batch counts too, so round the division up" if got_steps == m_train // batch_size
+                else ": the rows are cut into batches of batch_size, the last one possibly smaller")
+        raise Failed(f"{what}: each epoch of keras fit on {m_train} training rows ran {steps} "
+                     f"iteration{'s' * (steps != 1)} (one per batch), yours says {got_steps}{hint}")
+    if got_total != total:
+        raise Failed(f"{what}: keras fit ran {total} iterations in all ({epochs} epochs of {steps}), "
+                     f"yours says {got_total}")
+
+
+@TASKS.visible("iterations_test", "Task 1: the visible tests pass.")
+def iterations_test(student):
+    for run in RUNS:
+        check_iterations(student, *run)
+
+
+@TASKS.hidden("iterations_hidden")
+def iterations_hidden(student, rng):
+    runs = [(101, 16, 0.2, 2), (10, 32, 0.0, 4), (90, 31, 0.3, 1), (7, 1, 0.0, 3), (64, 16, 0.25, 2)]
+    for _ in range(2):
+        runs.append((int(rng.integers(20, 400)), int(rng.integers(4, 64)),
+                     float(rng.choice([0.1, 0.15, 0.2, 0.3, 0.35, 0.7])), int(rng.integers(1, 4))))
+    for run in runs:
+        check_iterations(student, *run)
+
+
+# --- Task 2: evaluate from predict ---------------------------------------------------------------
+
+def check_evaluate(student, P, y, expected_loss, expected_accuracy):
+    """The loss and the accuracy that keras evaluate reports, from predict's P; P and y are left alone."""
+    check_numpy_only(student, "evaluate_from_predictions")
+    m, binary = P.shape[0], P.shape[1] == 1
+    what = f"evaluate_from_predictions(P, y) with P {P.shape} and y {y.shape}"
+    got = as_tuple(student.call("evaluate_from_predictions", P, y), 2, what)
+    loss, accuracy = as_array(got[0], (), "the loss it returns"), as_array(got[1], (), "the accuracy it returns")
+    loss_hints = [(m * expected_loss, f"is m={m} times too large: evaluate reports the mean over the rows, not the sum")]
+    accuracy_hints = [(m * expected_accuracy, f"counts the right predictions: evaluate reports their fraction (divide by m={m})")]
+    if binary and y.ndim == 1:
+        with np.errstate(all="ignore"):
+            loss_hints.append((-np.mean(y * np.log(P) + (1 - y) * np.log(1 - P)),
+                               f"mixes every row with every label: y has shape {y.shape} and P {P.shape}, "
+                               f"so y * np.log(P) broadcasts to shape ({m}, {m}). Use P[:, 0]"))
+            accuracy_hints.append((np.mean((P > 0.5) == y), f"compares every row with every label: y has shape "
+                                   f"{y.shape} and P {P.shape}, so (P > 0.5) == y has shape ({m}, {m}). Use P[:, 0]"))
+    if binary:
+        accuracy_hints.append((np.mean((P[:, 0] >= 0.5) == y.reshape(-1)), "counts a probability of exactly 0.5 "
+                               "as class 1: Keras's binary accuracy predicts 1 only when p > 0.5"))
+    kind = ("binary_crossentropy" if binary else
+            "categorical_crossentropy" if y.ndim == 2 else "sparse_categorical_crossentropy")
+    assert_close(loss, expected_loss, "the loss", f"keras evaluate's (loss {kind})", 1e-10, loss_hints)
+    assert_close(accuracy, expected_accuracy, "the accuracy", f"keras evaluate's (metrics ['accuracy'], loss {kind})",
+                 1e-12, accuracy_hints)
+
+
+@functools.lru_cache(maxsize=None)
+def evaluate_visible():
+    """The visible tests' (P, y, loss, accuracy): a 4 -> 8 -> 3 softmax model and a 4 -> 1 sigmoid
+    model, trained by fit for 5 epochs on 64 rows; then their predict and evaluate on 40 other rows."""
+    X = normal(21, (104, 4))
+    y = labels(X, 22, 3)           # classes 0, 1, 2, shape (104,)
+    yb = (y == 0) * 1.0            # binary labels: is it class 0?
+    cases = []
+    for layers, y_all, loss, seed in [(((8, "relu"), (3, "softmax")), y, "sparse_categorical_crossentropy", 23),
+                                      (((1, "sigmoid"),), yb, "binary_crossentropy", 24)]:
+        P, loss_value, accuracy = predict_and_evaluate(X[64:], y_all[64:], layers, loss, seed, 0.5,
+                                                       (X[:64], y_all[:64]))
+        cases.append((P, y_all[64:], loss_value, accuracy))
+    return cases
+
+
+@TASKS.visible("evaluate_test", "Task 2: the visible tests pass.")
+def evaluate_test(student):
+    for P, y, loss, accuracy in evaluate_visible():   # softmax (40, 3), class numbers; sigmoid (40, 1), labels (40,)
+        check_evaluate(student, P, y, loss, accuracy)
+
+
+@TASKS.hidden("evaluate_hidden")
+def evaluate_hidden(student, rng):
+    seed, m = int(rng.integers(1000, 10**6)), 2 * int(rng.integers(10, 25)) + 1   # odd: never half of each label
+    X = normal(seed, (m, 4))
+    y = labels(X, seed + 1, 3)
+    yb = (y == rng.integers(0, 3)) * 1.0
+    for layers, scale, y_case, loss in [
+            (((8, "relu"), (3, "softmax")), 0.5, one_hot(y, 3), "categorical_crossentropy"),   # one-hot labels
+            (((3, "softmax"),), 0.0, y, "sparse_categorical_crossentropy"),                   # all 1/3: ties
+            (((1, "sigmoid"),), 0.0, yb, "binary_crossentropy"),                             # all exactly 0.5
+            (((1, "sigmoid"),), 0.5, yb, "binary_crossentropy"),                             # other weights
+            (((1, "sigmoid"),), 0.5, yb[:, None], "binary_crossentropy"),                    # labels (m, 1)
+            (((5, "tanh"), (2, "softmax")), 0.5, y[:1] % 2, "sparse_categorical_crossentropy")]:  # one row
+        seed += 2
+        P, expected_loss, expected_accuracy = predict_and_evaluate(X[:len(y_case)], y_case, layers, loss, seed, scale)
+        check_evaluate(student, P, y_case, expected_loss, expected_accuracy)
+
+
+# --- Task 3: a callback that stops below a threshold ---------------------------------------------
+
+def check_values(report, curve, what, monitor):
+    """The callback's values are the monitored value of every epoch of that fit (`curve`, as the
+    same fit gives it here)."""
+    if report.get("not_numbers") is not None:
+        raise Failed(f"after {what}, StopBelow.values should be a list of numbers, not {report['not_numbers']}")
+    values = report.get("values")
+    if values is None:
+        raise Failed(f"after {what}, your callback has no attribute values")
+    if not isinstance(values, list):
+        raise Failed(f"after {what}, StopBelow.values should be a list of numbers, not {values!r:.200}")
+    if len(values) != len(curve):
+        raise Failed(f"after {what}, which ran {len(curve)} epochs, StopBelow.values holds {len(values)} values, not "
+                     f"{len(curve)}" + ("; start a new list in on_train_begin, so that each fit records only its own "
+                                        "epochs" if len(values) > len(curve) else ""))
+    values = as_array(values, (len(curve),), f"after {what}, StopBelow.values")
+    assert_close(values, np.array(curve), f"after {what}, StopBelow.values",
+                 f"history.history[{monitor!r}] of that fit", 1e-10)
+
+
+def check_stop(curve, threshold, epochs, what, monitor):
+    """Training ran up to and including the first epoch whose value is below threshold (`curve`:
+    the values of the epochs it ran)."""
+    for epoch, value in enumerate(curve[:-1], start=1):
+        if value < threshold:
+            raise Failed(f"{what} went on after epoch {epoch}, whose {monitor} {value:.10g} is below {threshold:.10g}: "
+                         f"at the end of that epoch, set self.model.stop_training = True")
+    if len(curve) < epochs and not curve[-1] < threshold:
+        raise Failed(f"{what} stopped after epoch {len(curve)}, whose {monitor} {curve[-1]:.10g} is not below "
+                     f"{threshold:.10g}: stop only when the value is strictly below the threshold")
+
+
+def fits(student, data, epochs, threshold, monitor, runs):
+    """The reports of `runs` fits with one StopBelow(threshold, monitor), made in the kernel."""
+    reports = student.call("fit_with_stop_below", data["X"], data["y"], data["weights"], epochs, float(threshold),
+                           monitor, runs, harness=HARNESS)
+    if isinstance(reports, str):
+        raise Failed(reports)
+    for report in reports if isinstance(reports, list) else [reports]:
+        if isinstance(report, str):
+            raise Failed(report)
+        if not (isinstance(report, dict) and isinstance(report.get("epochs"), int) and 1 <= report["epochs"] <= epochs):
+            raise Failed(f"the fits with StopBelow gave no report of their epochs, but {report!r:.200}")
+    return reports
+
+
+def falls_after_epoch_2(curve):
+    """The first index j >= 2 of a value below every value before it, or None."""
+    return next((k for k in range(2, len(curve)) if curve[k] < min(curve[:k])), None)
+
+
+def stops_early(seed, m, epochs, monitor):
+    """Whether Task 3's fit on callback_data(seed, m) has a curve that falls to a new lowest value
+    after epoch 2 but before the last epoch: then the test's threshold stops it early."""
+    j = falls_after_epoch_2(callback_curve(seed, m, epochs, monitor))
+    return j is not None and j < epochs - 1
+
+
+def check_callback(student, seed, m, epochs=8, monitor="val_loss", reuse=False, edges=False):
+    """A fit that never reaches threshold 0 runs every epoch, and its values are the history's; a
+    threshold between two values of that curve stops at the right epoch (twice with the same
+    callback if reuse); with edges, so do a threshold above every value (stop after epoch 1) and
+    one equal to a value (no stop there). The data: callback_data(seed, m)."""
+    problem = student.call("callback_problem", "StopBelow", harness=HARNESS)
+    if problem is not None:
+        raise Failed(str(problem))
+    data, curve = callback_data(seed, m), list(callback_curve(seed, m, epochs, monitor))
+    what = f"fit(..., epochs={epochs}, callbacks=[StopBelow({0.0!r}, monitor={monitor!r})])"
+    (never,) = fits(student, data, epochs, 0.0, monitor, 1)
+    if never["epochs"] != epochs:
+        raise Failed(f"{what} ran {never['epochs']} epochs, but no {monitor} can be below 0: it should run all {epochs}")
+    check_values(never, curve, what, monitor)
+    j = falls_after_epoch_2(curve)
+    if j is None:
+        raise Failed(f"the test needs a {monitor} curve that falls after epoch 2; it got {curve}")
+    thresholds = [(curve[j] + min(curve[:j])) / 2] + ([float("inf"), curve[j]] if edges else [])
+    for threshold in thresholds:
+        expected = next((k + 1 for k, value in enumerate(curve) if value < threshold), epochs)
+        what = f"fit(..., epochs={epochs}, callbacks=[StopBelow({threshold!r}, monitor={monitor!r})])"
+        for run in fits(student, data, epochs, threshold, monitor, 2 if reuse else 1):
+            ran = curve[:run["epochs"]]
+            check_stop(ran, threshold, epochs, what, monitor)
+            check_values(run, ran, what, monitor)
+            if len(ran) != expected:
+                raise Failed(f"{what} should stop after epoch {expected}, but ran {len(ran)} epochs")
+
+
+@TASKS.visible("callback_test", "Task 3: the visible tests pass.")
+def callback_test(student):
+    check_callback(student, 31, 48)   # 48 rows: fits train on the first 36 and validate on the last 12
+
+
+@TASKS.hidden("callback_hidden")
+def callback_hidden(student, rng):
+    draws = [(int(rng.integers(1000, 10**6)), int(rng.integers(32, 57))) for _ in range(5)]
+    seed, m = next((d for d in draws if stops_early(*d, 6, "loss")), (301, 40))
+    check_callback(student, seed, m, epochs=6, monitor="loss", reuse=True)   # the same callback in two fits
+    check_callback(student, 31, 48, epochs=6, edges=True)
+
+
+# --- Task 4: EarlyStopping's rule ----------------------------------------------------------------
+
+CURVE = [0.9, 0.8, 0.85, 0.75, 0.78, 0.8, 0.82]
+STOP_CASES = [(CURVE, 2, 0.0, False), (CURVE, 2, 0.0, True), (CURVE, 0, 0.0, False)]
+
+
+def check_early_stopping(student, values, patience, min_delta, restore):
+    """The epochs run and the epoch kept, as keras.callbacks.EarlyStopping decides; values are left alone."""
+    check_numpy_only(student, "early_stopping")
+    ran, holds = early_stopping(tuple(values), patience, min_delta, restore)
+    what = (f"early_stopping({values}, patience={patience}, min_delta={min_delta}, "
+            f"restore_best_weights={restore})")
+    got = as_tuple(student.call("early_stopping", list(values), patience, min_delta, restore), 2, what)
+    run, kept = (as_count(v, f"{what}[{k}]") for k, v in enumerate(got))
+    if run != ran:
+        raise Failed(f"{what}: keras.callbacks.EarlyStopping never stops this training, so all {ran} epochs run; "
+                     f"yours stops after epoch {run}" if ran == len(values) else
+                     f"{what}: keras.callbacks.EarlyStopping stops training after epoch {ran}, yours after epoch {run}")
+    why = ("the best epoch, by its rule, since restore_best_weights=True" if restore else
+           "the last epoch run, since restore_best_weights=False")
+    if kept != holds:
+        raise Failed(f"{what}: the model ends with the weights of epoch {holds} ({why}), yours says epoch {kept}")
+
+
+@TASKS.visible("early_stopping_test", "Task 4: the visible tests pass.")
+def early_stopping_test(student):
+    for case in STOP_CASES:          # the example of the task, and patience=0
+        check_early_stopping(student, *case)
+
+
+def random_curve(rng, epochs):
+    """A curve of validation losses on a grid of 1/32 (exact in binary: sums with min_delta are
+    too): mostly falling, with rises and ties."""
+    steps = rng.choice([-3, -2, -1, -1, 0, 1, 2], size=epochs - 1)
+    return (np.concatenate([[32], 32 + np.cumsum(steps)]).clip(4, 48) / 32).tolist()
+
+
+@TASKS.hidden("early_stopping_hidden")
+def early_stopping_hidden(student, rng):
+    wavy = [0.7, 0.65, 0.66, 0.64, 0.67, 0.68, 0.62, 0.61, 0.63, 0.69, 0.7, 0.71]
+    cases = [([1.0, 0.9, 0.8, 0.7], 0, 0.0, True),                       # never stops
+             ([1.0, 0.6, 0.7, 0.8], 5, 0.0, True),                       # never stops, best in the middle
+             ([1.0, 0.6, 0.7, 0.8], 5, 0.0, False),
+             ([0.5, 0.5, 0.4], 0, 0.0, False),                           # a tie does not improve
+             ([0.5, 0.6, 0.4, 0.3], 1, 0.0, True),                       # patience 1 = patience 0
+             ([0.3], 0, 0.0, True),                                      # one epoch
+             ([1.0, 0.875, 0.75, 0.625, 0.5], 1, 0.125, True),           # min_delta: 0.875 + 0.125 is not < 1
+             ([1.0, 0.9375, 0.875, 0.8125, 0.75, 0.6875], 3, 0.125, True),  # best is epoch 4, not 6
+             (wavy, 3, 0.0, True), (wavy, 3, 0.0, False)]
+    for _ in range(4):
+        cases.append((random_curve(rng, int(rng.integers(4, 13))), int(rng.integers(0, 4)),
+                      float(rng.choice([0.0, 0.0, 1 / 32, 1 / 16])), bool(rng.integers(0, 2))))
+    for case in cases:
+        check_early_stopping(student, *case)
+
+
+# --- Task 5: the epoch loop of fit ---------------------------------------------------------------
+
+def check_fit(student, X, Y, W, b, learning_rate, batch_size, epochs):
+    """The epoch losses and the final W, b of keras fit, from the same start; X, Y, W, b are left alone."""
+    check_numpy_only(student, "fit_softmax")
+    history, (W_keras, b_keras) = fit_softmax(X, Y, W, b, learning_rate, batch_size, epochs)
+    what = f"fit_softmax(X, Y, W, b, {learning_rate}, batch_size={batch_size}, epochs={epochs})"
+    hint = "Compute the softmax and its log stably: subtract each row's largest logit first."
+    got = as_tuple(student.call("fit_softmax", X, Y, W, b, learning_rate, batch_size, epochs, hint=hint), 3, what)
+    losses = as_array(got[0], (epochs,), "the list of epoch losses it returns (one per epoch)")
+    W_new, b_new = as_array(got[1], W.shape, "the W it returns"), as_array(got[2], b.shape, "the b it returns")
+    m = X.shape[0]
+    last = m - (-(-m // batch_size) - 1) * batch_size
+    against = "keras fit's, from the same start"
+    tol = 1e-10 * max(1.0, max_abs(W_keras))
+    wrong_divisor = numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=batch_size)
+    weight_hints = [(wrong_divisor[1], f"is off: the last batch has {last} rows, not {batch_size}; the gradient "
+                     f"of its mean loss is (P - Y) / {last}")] if last != batch_size else []
+    assert_close(W_new, W_keras, f"the final W, after {epochs} epochs,", against, tol, weight_hints)
+    assert_close(b_new, b_keras, f"the final b, after {epochs} epochs,", against, tol,
+                 [(wrong_divisor[2], weight_hints[0][1])] if weight_hints else [])
+    loss_hints = [(numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, after=True)[0],
+                   "holds the losses of all rows with the weights at the end of each epoch (what evaluate "
+                   "would say): fit logs the mean of the batch losses, each computed before that batch's update"),
+                  (numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, clip=True)[0],
+                   "holds the losses of probabilities clipped into [1e-7, 1 - 1e-7]: for a softmax output, Keras "
+                   "computes the cross-entropy from the logits, log P = s - log(sum(exp(s))), with no clipping")]
+    if last != batch_size:
+        loss_hints.append((numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, unweighted=True)[0],
+                           f"holds plain means of the batch losses: the last batch has {last} rows, not "
+                           f"{batch_size}, so weight each batch's loss by its number of rows"))
+    history = np.array(history)
+    assert_close(losses, history, "your list of epoch losses", "keras fit's history.history['loss']",
+                 1e-10 * max(1.0, max_abs(history)), loss_hints)
+
+
+def fit_data(seed, m, d, n, scale):
+    """X (m, d), one-hot Y (m, n) that a linear model can learn, and a start W (d, n) of the given
+    scale and b (n,), from seeds seed, ..., seed + 3."""
+    X = normal(seed, (m, d))
+    return X, one_hot(labels(X, seed + 1, n), n), normal(seed + 2, (d, n), scale), normal(seed + 3, (n,), 0.1)
+
+
+@TASKS.visible("fit_test", "Task 5: the visible tests pass.")
+def fit_test(student):
+    check_fit(student, *fit_data(51, 20, 3, 4, 0.5), 0.125, 8, 5)   # 20 rows: batches of 8, 8 and 4, 5 epochs
+
+
+@TASKS.hidden("fit_hidden")
+def fit_hidden(student, rng):
+    seed = int(rng.integers(1000, 10**6))
+    k = int(rng.integers(3, 5))
+    for m, d, n, scale, batch_size, epochs in [(int(rng.integers(4, 9)), 2, 3, 0.5, 1, 2),      # batches of one row
+                                               (int(rng.integers(6, 13)), 3, 2, 0.5, 32, 3),    # one batch larger than the data
+                                               (3 * k, 4, 3, 0.5, 3, 2),                        # batches that divide the data
+                                               (8 * k + int(rng.integers(1, 8)), 3, 4, 10.0, 8, 3)]:  # logits in the tens
+        seed += 4
+        check_fit(student, *fit_data(seed, m, d, n, scale), 0.125, batch_size, epochs)
+
+
+run = TASKS.run
