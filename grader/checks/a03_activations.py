@@ -185,7 +185,7 @@ def check_activation(student, name, z, negative_slope=None):
     """f(z) as keras.activations computes it, and f'(z) as tf.GradientTape does; z is left alone.
     negative_slope is passed for leaky_relu only (None: the default is not passed)."""
     extra = () if negative_slope is None else (negative_slope,)
-    slope = SLOPE if negative_slope is None else negative_slope      # what Keras uses for the others: unused
+    slope = SLOPE if negative_slope is None else negative_slope      # the references' (leaky_relu only)
     call_text = f"'{name}', z" + ("" if negative_slope is None else f", negative_slope={negative_slope}")
     hint = ("Compute the sigmoid without the exponential of a large positive number: e = np.exp(-np.abs(z)) "
             "gives both 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0." if name == "sigmoid" else "")
@@ -239,8 +239,10 @@ def check_mse(student, Y, Y_hat):
     right_loss, right_grad = mse(Y, Y_hat)
     hints = [(size, f"is {size} times too large: the loss is the mean over all m * n = {size} entries, not the sum")]
     if n > 1:
-        hints.append((n, f"is n={n} times too large: Keras averages over the n outputs too, not only over the m examples"))
-    assert_close(loss, right_loss, "the loss it returns", "keras.losses.MeanSquaredError", 1e-12 * (1 + right_loss), hints)
+        hints.append((n, f"is n={n} times too large: Keras averages over the n outputs too, not only over the "
+                         "m examples"))
+    assert_close(loss, right_loss, "the loss it returns", "keras.losses.MeanSquaredError", 1e-12 * (1 + right_loss),
+                 hints)
     hints = [(0.5, "is half the right size: the derivative of (y_hat - y)^2 is 2 (y_hat - y)"),
              (-1, "has the wrong sign: it is the gradient with respect to Y_hat, 2 (Y_hat - Y) / (m n)"),
              (size, f"is {size} times too large: the loss is a mean over all m * n = {size} entries, so each "
@@ -248,7 +250,8 @@ def check_mse(student, Y, Y_hat):
     if n > 1:
         hints.append((n, f"is n={n} times too large: divide by m * n = {size}, the number of entries the loss "
                          f"averages over, not by m = {m}"))
-    assert_close(grad, right_grad, "the gradient it returns", "tf.GradientTape", 1e-12 * (1 + max_abs(right_grad)), hints)
+    assert_close(grad, right_grad, "the gradient it returns", "tf.GradientTape", 1e-12 * (1 + max_abs(right_grad)),
+                 hints)
 
 
 @TASKS.visible("mse_test", "Task 2: the visible tests pass.")
@@ -406,7 +409,8 @@ def vanishing_hidden(student, rng):
 def check_dead(student, X, params):
     """For every hidden layer, the fraction of units with Z <= 0 on every example (Z from Keras)."""
     what, hidden = "dead_fractions(X, params)", len(params) // 2 - 1
-    hint = f": one fraction for each of the {hidden} hidden layers (the output layer is linear, so 'dead' means nothing there)"
+    hint = (f": one fraction for each of the {hidden} hidden layers (the output layer is linear, so 'dead' "
+            "means nothing there)")
     fractions = shaped(student.call("dead_fractions", X, params), (hidden,), f"the array {what} returns", hint)
     for k, Z in enumerate(pre_activations(X, params)):
         right = np.mean(np.all(Z <= 0, axis=0))

@@ -7,11 +7,11 @@ grading time, the grader runs the same checks in its own process (grader.verdict
 ones draw their inputs from `rng`, which is different for every student. This assignment's kernel
 has Keras (Task 3 is a Keras callback), so:
 - Keras's answers (the references below) are computed here, never in the kernel;
-- what needs a Keras object in the kernel (fits with the student's callback, a look at which
+- what needs Keras objects in the kernel (fits with the student's callback, a look at which
   libraries a function uses) runs there as HARNESS code, which returns plain data only: the
-  number of epochs a fit ran and the callback's values are compared here with a fit of the same
-  model made here. Tampering with the harness can only break the NumPy-only rule (whose answers
-  are still checked here), not make a wrong answer right.
+  number of epochs a fit ran and the callback's values, compared here with the same fit made
+  here. Code in the kernel can change what the harness returns, as it can change what any of its
+  functions return; the verdict depends only on those values and on the answers computed here.
 """
 import contextlib
 import functools
@@ -19,7 +19,7 @@ import functools
 import numpy as np
 
 from . import plain
-from .core import Failed, Tasks, as_array
+from .core import Failed, Tasks, as_array, max_abs
 from .references import keras_and_tf, normal, serialized
 
 TASKS = Tasks(numpy_only=False)
@@ -180,8 +180,8 @@ def random_weights(d, layers, seed, scale):
 
 @contextlib.contextmanager
 def float64_keras():
-    """keras and its SGD, with Keras computing in float64 (layers, loss and metric trackers), as
-    the notebook's setup sets it; the previous setting is put back after."""
+    """keras, computing in float64 (layers, loss and metric trackers) as the notebook's setup sets
+    it; the previous setting is put back after (the dtype policy is per thread, floatx global)."""
     keras, _ = keras_and_tf()
     floatx, policy = keras.config.floatx(), keras.config.dtype_policy()
     keras.config.set_floatx("float64")
@@ -331,7 +331,7 @@ def numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=None, unweighted
         P = np.exp(log_P)
         if clip:
             log_P = np.log(np.clip(P, 1e-7, 1 - 1e-7))
-        return -np.sum(Yb * log_P) / Xb.shape[0], P
+        return -np.sum(np.sum(Yb * log_P, axis=1)) / Xb.shape[0], P
 
     for _ in range(epochs):
         total, count, terms = 0.0, 0, []
@@ -345,16 +345,11 @@ def numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=None, unweighted
         if after:
             losses.append(batch_loss(X, Y, W, b)[0])
         else:
-            losses.append(np.mean(terms) if unweighted else total / count)
+            losses.append(np.sum(terms) / len(terms) if unweighted else total / count)
     return np.array(losses), W, b
 
 
 # --- tools the checks share ----------------------------------------------------------------------
-
-def max_abs(a):
-    """The largest absolute value in a (NaN if a holds a NaN)."""
-    return np.max(np.abs(a), initial=0.0)
-
 
 def as_count(value, what):
     """value as an int, after checking that it is a whole number."""

@@ -21,6 +21,7 @@ from . import plain
 
 FORBIDDEN = ("keras", "tensorflow", "tf_keras", "scratchnn", "course_tools", "grader", "torch", "jax",
              "scipy", "sklearn")
+ALIASES = {"tf": "tensorflow", "K": "keras"}    # the names these packages are usually imported as
 
 
 class Failed(AssertionError):
@@ -67,7 +68,9 @@ class Student:
     def _forbidden_package(self, error_type, message):
         """The forbidden package an error shows the function used (a NumPy task's kernel has none)."""
         if self.numpy_only and error_type in ("NameError", "ImportError", "ModuleNotFoundError", "AttributeError"):
-            return next((p for p in FORBIDDEN if f"'{p}'" in message or f"'{p}." in message), None)
+            for name in (*FORBIDDEN, *ALIASES):
+                if f"'{name}'" in message or f"'{name}." in message:
+                    return ALIASES.get(name, name)
         return None
 
 
@@ -82,7 +85,7 @@ class LocalStudent(Student):
         if self.numpy_only and isinstance(function, FunctionType) and not harness:
             uses = _forbidden_use(function)
             if uses:
-                raise Failed(_uses(*uses))
+                raise Failed(_uses(name, uses[1]))     # named as when graded, where only `name` is seen
         return json.loads(plain.invoke(self.namespace, name, payload, harness))
 
 
@@ -216,8 +219,8 @@ def _forbidden_use(function, seen=None):
             obj = function.__globals__.get(name)
             owner = obj.__name__ if isinstance(obj, ModuleType) else getattr(obj, "__module__", None) or ""
             for package in (owner.split(".")[0], name):          # a global it uses, or a module it imports
-                if package in FORBIDDEN:
-                    return function.__name__, package
+                if package in FORBIDDEN or (package in ALIASES and owner.split(".")[0] in FORBIDDEN):
+                    return function.__name__, ALIASES.get(package, package)
             if isinstance(obj, FunctionType) and obj.__module__ == function.__module__ and obj not in seen:
                 found = _forbidden_use(obj, seen)
                 if found:

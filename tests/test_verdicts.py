@@ -1,0 +1,98 @@
+"""The pieces of grading that decide verdicts outside the kernel: plain data both ways, hidden
+inputs drawn per student, the course secret, and the local runner of the test cells."""
+import json
+
+import numpy as np
+import pytest
+
+from grader import verdicts
+from grader.checks import a01_neuron, core, for_assignment, plain
+
+
+def round_trip(value):
+    return plain.decode(json.loads(json.dumps(plain.encode(value))))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int8", "uint16", "bool"])
+def test_arrays_cross_exactly(dtype):
+    a = (np.random.default_rng(0).normal(size=(3, 4)) * 100).astype(dtype)
+    b = round_trip(a)
+    assert b.dtype == a.dtype and b.shape == a.shape and np.array_equal(a, b)
+
+
+def test_floats_cross_bit_for_bit_with_nan_and_infinity():
+    a = np.array([0.1, -0.0, np.nan, np.inf, -np.inf, 5e-324, 1.7976931348623157e308])
+    assert round_trip(a).tobytes() == a.tobytes()
+    assert round_trip(float("nan")) != round_trip(float("nan"))   # still a NaN
+
+
+def test_containers_and_scalars_keep_their_kind():
+    value = {"w": (np.zeros(2), 1.5), "list": [1, "two", None, True], "scalar": np.float32(0.5), "n": np.int64(3)}
+    back = round_trip(value)
+    assert isinstance(back["w"], tuple) and isinstance(back["list"], list)
+    assert back["list"] == [1, "two", None, True] and back["scalar"] == 0.5 and back["n"] == 3 and type(back["n"]) is int
+
+
+@pytest.mark.parametrize("value", [lambda: 0, object(), np.zeros(2).view(type("Sub", (np.ndarray,), {})),
+                                   type("F", (float,), {})(1.0), np.array([object()]), {1: "not a str key"}])
+def test_what_is_not_plain_data_arrives_as_unsupported(value):
+    assert isinstance(round_trip(value), plain.Unsupported)
+
+
+@pytest.mark.parametrize("data", [{"__array__": "", "dtype": "object", "shape": [0]}, {"__pickle__": "x"},
+                                  {"unknown": 1}, {"__array__": "AAAA", "dtype": "O", "shape": [1]}])
+def test_decoding_refuses_anything_else(data):
+    with pytest.raises(ValueError):
+        plain.decode(data)
+
+
+def test_hidden_inputs_differ_per_student_cell_and_secret():
+    draw = lambda *key: verdicts.hidden_rng(*key).normal(size=4)   # noqa: E731
+    base = draw("s" * 20, "01_neuron", "ada", "softmax_hidden")
+    assert np.array_equal(base, draw("s" * 20, "01_neuron", "ada", "softmax_hidden"))   # reproducible
+    for other in [("s" * 20, "01_neuron", "bob", "softmax_hidden"), ("s" * 20, "01_neuron", "ada", "gradient_hidden"),
+                  ("t" * 20, "01_neuron", "ada", "softmax_hidden"), ("s" * 20, "02_mlp", "ada", "softmax_hidden")]:
+        assert not np.array_equal(base, draw(*other))
+
+
+def test_grading_refuses_to_start_without_a_secret(monkeypatch):
+    monkeypatch.delenv(verdicts.SECRET_VARIABLE, raising=False)
+    with pytest.raises(SystemExit, match="Set GRADING_SECRET"):
+        verdicts.course_secret()
+    monkeypatch.setenv(verdicts.SECRET_VARIABLE, "short")
+    with pytest.raises(SystemExit, match="16 characters"):
+        verdicts.course_secret()
+
+
+def test_every_graded_cell_of_a_converted_assignment_has_a_check():
+    import nbformat
+    from grader.course import REPO, assignments
+    for assignment in assignments():
+        checks = for_assignment(assignment)
+        if checks is None:
+            continue
+        for path in (REPO / "solutions" / assignment).glob("*.ipynb"):
+            graded = {c.metadata.nbgrader.grade_id for c in nbformat.read(str(path), as_version=4).cells
+                      if verdicts.is_test_cell(c)}
+            assert graded == set(checks.TASKS.checks), (assignment, graded ^ set(checks.TASKS.checks))
+
+
+def test_the_local_runner_gives_the_graders_messages():
+    namespace = {"np": np}
+    exec("def softmax(Z):\n    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n"
+         "def categorical_crossentropy(Y, P):\n    import keras\n    return 0.0\n", namespace)
+    with pytest.raises(AssertionError, match="subtract each row's maximum before np.exp"):
+        a01_neuron.run("softmax_test", namespace)
+    with pytest.raises(AssertionError, match="categorical_crossentropy uses keras: write it yourself"):
+        a01_neuron.run("crossentropy_test", namespace)
+    with pytest.raises(AssertionError, match="softmax_crossentropy_gradient is not defined"):
+        a01_neuron.run("gradient_test", namespace)
+
+
+def test_a_function_that_changes_its_arguments_is_told():
+    namespace = {"np": np}
+    exec("def softmax(Z):\n    Z -= Z.max(axis=1, keepdims=True)\n    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n",
+         namespace)
+    with pytest.raises(AssertionError, match="softmax changed its argument 1"):
+        a01_neuron.run("softmax_test", namespace)
+    assert core.LocalStudent(namespace).call("softmax", np.zeros((1, 2)), changes_arguments=True).shape == (1, 2)
