@@ -17,6 +17,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
                                     OverwriteKernelspec)
 
 from . import course, sandbox
-from .checks import for_assignment
+from .checks import for_assignment, references
 from .execute import execute
 from .verdicts import Verdicts, course_secret
 
@@ -143,6 +144,8 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
                   file=sys.stderr)
             raise SystemExit(2)
     secret = course_secret() if for_assignment(assignment) else ""
+    if secret:   # the references need TensorFlow: import it while the gradebook and kernels get ready
+        threading.Thread(target=references.warm_up, daemon=True).start()
     _ensure_in_gradebook(root, assignment)
     students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
     pending = [s for s in students if force or not already_graded(root, assignment, s)]

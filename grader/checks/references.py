@@ -30,6 +30,12 @@ def keras_and_tf():
     return keras, tf
 
 
+def warm_up():
+    """Import Keras and run one operation, so that the first check does not wait for it (the
+    grader calls this in a thread while the first kernels start)."""
+    softmax(np.zeros((1, 2)))
+
+
 # --- inputs ------------------------------------------------------------------------------------
 
 def normal(seed, shape, scale=1.0):
