@@ -34,7 +34,7 @@ SCREENSHOT_PAGES = ["intro.html", "chapters/01_neuron/neuron.html", "chapters/02
                     "chapters/04_keras_workflow/callbacks.html",
                     "chapters/04_keras_workflow/assignment_04.html"]
 # Everything that changes the website.
-SOURCES = ["_config.yml", "_toc.yml", "intro.md", "chapters", "_static", "scratchnn", "course_tools"]
+SOURCES = ["_config.yml", "_toc.yml", "intro.md", "chapters", "_static", "_ext", "scratchnn", "course_tools"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -57,7 +57,7 @@ def _ensure_site():
     if stamp.exists() and stamp.stat().st_mtime >= _newest(SOURCES):
         return
     book = Path(sys.executable).with_name("jupyter-book")
-    subprocess.run([str(book), "build", ".", "--warningiserror", "--nitpick", "--keep-going"],
+    subprocess.run([str(book), "build", ".", "--all", "--warningiserror", "--nitpick", "--keep-going"],
                    cwd=REPO, check=True)
 
 
@@ -283,6 +283,10 @@ def tab(browser, site, request):
     t.page.close()
 
 
+PRIMARY = ".bd-sidebar-primary"      # the navigation
+SECONDARY = ".bd-sidebar-secondary"  # the page's contents
+
+
 def _shown(page, selector):
     return page.evaluate("""s => { const e = document.querySelector(s); if (!e) return false;
         const b = e.getBoundingClientRect(), st = getComputedStyle(e);
@@ -294,29 +298,28 @@ def _shown(page, selector):
 def test_navigation_opens_on_a_phone(tab):
     tab.open("chapters/02_mlp/backprop.html")
     page = tab.page
-    assert not _shown(page, "#pst-primary-sidebar"), "the navigation should start closed on a phone"
-    page.locator("button.primary-toggle").first.click()
+    assert not _shown(page, PRIMARY), "the navigation should start closed on a phone"
+    page.locator(".primary-toggle:visible").first.click()
     page.wait_for_timeout(400)
-    assert _shown(page, "#pst-primary-sidebar"), "the menu button did not open the navigation"
-    assert page.locator("#pst-primary-sidebar a[href*='callbacks']").first.is_visible()
-    page.keyboard.press("Escape")
-    page.wait_for_timeout(300)
-    page.locator("button.secondary-toggle").first.click()
+    assert _shown(page, PRIMARY), "the menu button did not open the navigation"
+    assert page.locator(PRIMARY + " a[href*='04_keras_workflow']").first.is_visible()
+    tab.open("chapters/02_mlp/backprop.html")
+    page.locator(".secondary-toggle:visible").first.click()
     page.wait_for_timeout(400)
-    assert _shown(page, "#pst-secondary-sidebar"), "the page-contents button did not open the contents"
+    assert _shown(page, SECONDARY), "the page-contents button did not open the contents"
     assert not tab.errors, tab.errors
 
 
 def test_desktop_sidebar_toggle_hides_and_shows_the_navigation(tab):
     tab.open("chapters/02_mlp/backprop.html")
     page = tab.page
-    assert _shown(page, "#pst-primary-sidebar")
-    page.locator("button.primary-toggle").first.click()
+    assert _shown(page, PRIMARY)
+    page.locator(".primary-toggle:visible").first.click()
     page.wait_for_timeout(400)
-    assert not _shown(page, "#pst-primary-sidebar"), "the sidebar toggle did not hide the navigation"
-    page.locator("button.primary-toggle").first.click()
+    assert not _shown(page, PRIMARY), "the sidebar toggle did not hide the navigation"
+    page.locator(".primary-toggle:visible").first.click()
     page.wait_for_timeout(400)
-    assert _shown(page, "#pst-primary-sidebar"), "the sidebar toggle did not bring the navigation back"
+    assert _shown(page, PRIMARY), "the sidebar toggle did not bring the navigation back"
 
 
 def test_search_finds_a_term(tab):
@@ -342,7 +345,7 @@ def _repository():
 def test_launch_and_download_buttons(tab, rel):
     tab.open(rel + ".html")
     page = tab.page
-    links = page.locator(".header-article a[href]").evaluate_all("as => as.map(a => a.href)")
+    links = page.locator(".bd-header-article a[href]").evaluate_all("as => as.map(a => a.href)")
     url, branch = _repository()
     slug = urlparse(url).path.strip("/")
     nb = rel + ".ipynb"
