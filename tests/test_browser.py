@@ -178,6 +178,8 @@ MEASURE = """() => {
     mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || describe(e)),
     images: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src')),
     wide: [], cutCode: [], cut: [],
+    tfLog: [...art.querySelectorAll('div.cell_output')].map(o => o.textContent)
+      .filter(t => /absl::InitializeLog|oneDNN custom operations|cpu_feature_guard/.test(t)).map(t => t.trim().slice(0, 80)),
   };
   const reported = new Set();
   for (const el of art.querySelectorAll('*')) {
@@ -272,6 +274,10 @@ def test_nothing_wider_than_its_column(reports):
 def test_code_and_outputs_not_cut(reports):
     _check(reports, "cutCode", "code cells or outputs with hidden text on the right")
     _check(reports, "cut", "content cut off by overflow: hidden")
+
+
+def test_no_tensorflow_start_up_log_in_outputs(reports):
+    _check(reports, "tfLog", "TensorFlow's start-up log in a cell's output")
 
 
 # --- interaction -----------------------------------------------------------------------------
