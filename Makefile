@@ -13,7 +13,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND := tensorflow
 export PYTHONHASHSEED := 0
 
-.PHONY: venv book test lab clean
+.PHONY: venv browser book test lab clean
 .DEFAULT_GOAL := help
 
 help:
@@ -38,8 +38,20 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
 	@echo "Open _build/html/index.html"
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2
+# The browser tests (tests/test_browser.py) drive Debian's Chromium through Playwright's Python
+# package (no browser download). As root, a missing /usr/bin/chromium is installed with apt;
+# otherwise the tests fail and say how to get one.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(CHROMIUM)" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Chromium for the browser tests (apt-get install chromium)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
+	@test -x "$(CHROMIUM)" || echo "No Chromium at $(CHROMIUM): the browser tests will fail. Install it with 'sudo apt-get install chromium', or run make test CHROMIUM=/path/to/chrome."
+
+# The browser tests reuse _build/html when it is newer than the sources (else they build it).
+test: $(STAMP) browser
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

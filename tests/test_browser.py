@@ -1,0 +1,367 @@
+"""The website as readers see it: every page of the built book, opened in headless Chromium at a
+desktop width (1280 px) and a phone width (375 px).
+
+Each page is visited once per width; what the visit measured is kept in `reports`, and each test
+below checks one thing over all of them, so a failure names the check, the width and the pages.
+
+The site is _build/html, reused when it is newer than every source, otherwise built here with the
+same command as `make book`. The browser is Debian's Chromium (`/usr/bin/chromium`, or $CHROMIUM),
+driven by Playwright's Python package; no browser is downloaded. Screenshots of a few pages at both
+widths go to _build/screenshots/.
+"""
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+HTML = REPO / "_build" / "html"
+SHOTS = REPO / "_build" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+WIDTHS = {"desktop": 1280, "phone": 375}
+SCREENSHOT_PAGES = ["intro.html", "chapters/01_neuron/neuron.html", "chapters/02_mlp/backprop.html",
+                    "chapters/04_keras_workflow/callbacks.html",
+                    "chapters/04_keras_workflow/assignment_04.html"]
+# Everything that changes the website.
+SOURCES = ["_config.yml", "_toc.yml", "intro.md", "chapters", "_static", "_ext", "scratchnn", "course_tools"]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.xdist_group("browser")   # one browser, one worker (make test: --dist loadgroup)
+
+
+def _newest(paths):
+    newest = 0.0
+    for p in paths:
+        p = REPO / p
+        files = [p] if p.is_file() else (f for f in p.rglob("*") if f.is_file()) if p.exists() else []
+        for f in files:
+            if "__pycache__" not in f.parts and ".ipynb_checkpoints" not in f.parts:
+                newest = max(newest, f.stat().st_mtime)
+    return newest
+
+
+def _ensure_site():
+    stamp = HTML / "searchindex.js"             # Sphinx rewrites it on every build
+    if stamp.exists() and stamp.stat().st_mtime >= _newest(SOURCES):
+        return
+    book = Path(sys.executable).with_name("jupyter-book")
+    subprocess.run([str(book), "build", ".", "--all", "--warningiserror", "--nitpick", "--keep-going"],
+                   cwd=REPO, check=True)
+
+
+@pytest.fixture(scope="session")
+def site():
+    _ensure_site()
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"No Chromium at {CHROMIUM}: the browser tests need one. On Debian/Ubuntu run "
+                    "`sudo apt-get install chromium` (`make test` does it when run as root), or "
+                    "point $CHROMIUM at a Chromium/Chrome executable.", pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("The Python package playwright is missing: run `make test` (it installs "
+                    "requirements.txt into .venv).", pytrace=False)
+    profile = tempfile.mkdtemp(prefix="course-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": WIDTHS["desktop"], "height": 900}, service_workers="block")
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def _pages():
+    if not HTML.exists():
+        _ensure_site()
+    pages = []
+    for f in sorted(HTML.rglob("*.html")):
+        rel = f.relative_to(HTML).as_posix()
+        if rel.split("/")[0] in {"_static", "_sources", "_images"} or rel in {"search.html", "genindex.html", "index.html"}:
+            continue
+        pages.append(rel)
+    return pages
+
+
+class Tab:
+    """One browser tab at one width, reused for every page; it records console errors, failed and
+    outgoing requests of the page it is on."""
+
+    def __init__(self, context, site, width):
+        self.site, self.width = site, width
+        self.page = context.new_page()
+        self.page.set_default_timeout(8000)
+        self.page.set_viewport_size({"width": width, "height": 900 if width > 600 else 800})
+        self.reset()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+        self.page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.url} (HTTP {r.status})"))
+        self.page.route("**/*", self._route)
+
+    def reset(self):
+        self.errors, self.failed, self.outgoing = [], [], []
+
+    def _route(self, route):
+        url = route.request.url
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:", "about:")) or host == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outgoing.append(url)
+            route.abort("blockedbyclient")
+
+    def open(self, rel):
+        self.reset()
+        self.page.goto(self.site + rel, wait_until="load")
+        self.page.evaluate(WAIT_FOR_MATH)
+
+
+WAIT_FOR_MATH = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  if (!document.querySelector('.math')) return;
+  for (let t = 0; t < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); t++)
+    await new Promise(r => setTimeout(r, 50));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+}"""
+
+MEASURE = """() => {
+  const describe = el => {
+    let s = el.tagName.toLowerCase();
+    if (el.id) s += '#' + el.id;
+    if (typeof el.className === 'string' && el.className.trim())
+      s += '.' + el.className.trim().split(/\\s+/).slice(0, 2).join('.');
+    return s + ' "' + (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 50) + '"';
+  };
+  const visible = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+  const art = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+  const col = art.getBoundingClientRect();
+  const styleCache = new Map();
+  const ox = el => { if (!styleCache.has(el)) styleCache.set(el, getComputedStyle(el).overflowX); return styleCache.get(el); };
+  const scrolls = el => ['auto', 'scroll'].includes(ox(el));
+  const r = {
+    docWidth: document.documentElement.scrollWidth, viewport: document.documentElement.clientWidth,
+    math: art.querySelectorAll('.math').length,
+    untypeset: [...art.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container')).map(describe),
+    mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || describe(e)),
+    images: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src')),
+    wide: [], cutCode: [], cut: [],
+    tfLog: [...art.querySelectorAll('div.cell_output')].map(o => o.textContent)
+      .filter(t => /absl::InitializeLog|oneDNN custom operations|cpu_feature_guard/.test(t)).map(t => t.trim().slice(0, 80)),
+  };
+  const reported = new Set();
+  for (const el of art.querySelectorAll('*')) {
+    if (el.closest('mjx-container') && el.tagName.toLowerCase() !== 'mjx-container') continue;
+    let p = el.parentElement, skip = false;
+    while (p && p !== art) { if (reported.has(p) || scrolls(p)) { skip = true; break; } p = p.parentElement; }
+    if (skip || !visible(el)) continue;
+    const b = el.getBoundingClientRect();
+    if (b.width > 0 && (b.right > col.right + 1 || b.left < col.left - 1)) {
+      reported.add(el);
+      r.wide.push(describe(el) + ` (${Math.round(b.width)} px wide, the column ${Math.round(col.width)} px)`);
+      continue;
+    }
+    if (el.tagName === 'PRE' && el.scrollWidth > el.clientWidth + 1) {
+      r.cutCode.push(describe(el) + ` (${el.scrollWidth} px of text in ${el.clientWidth} px)`);
+    } else if (['hidden', 'clip'].includes(ox(el)) && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+      r.cut.push(describe(el) + ` (${el.scrollWidth} px of content in ${el.clientWidth} px)`);
+    }
+  }
+  return r;
+}"""
+
+
+@pytest.fixture(scope="session")
+def reports(browser, site):
+    """{(width name, page): what the visit measured}; screenshots of SCREENSHOT_PAGES on the way."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, width in WIDTHS.items():
+        tab = Tab(browser, site, width)
+        for rel in _pages():
+            tab.open(rel)
+            rep = tab.page.evaluate(MEASURE)
+            rep.update(errors=list(tab.errors), failed=list(tab.failed), outgoing=list(tab.outgoing))
+            out[name, rel] = rep
+            if rel in SCREENSHOT_PAGES:
+                shot = SHOTS / f"{rel.replace('/', '_').removesuffix('.html')}_{width}px.png"
+                height = tab.page.evaluate("document.documentElement.scrollHeight")
+                tab.page.screenshot(path=str(shot), full_page=True,
+                                    clip={"x": 0, "y": 0, "width": width, "height": min(height, 4000)})
+        tab.page.close()
+    return out
+
+
+def _check(reports, key, what):
+    bad = {f"{w} {page}": rep[key] for (w, page), rep in reports.items() if rep[key]}
+    if bad:
+        pytest.fail(f"{what} on {len(bad)} page visits:\n" + "\n".join(
+            f"  {k}: " + "; ".join(map(str, v[:3])) + (f" (+{len(v) - 3} more)" if len(v) > 3 else "")
+            for k, v in sorted(bad.items())), pytrace=False)
+
+
+def test_every_page_is_visited(reports):
+    pages = {p for _, p in reports}
+    assert "intro.html" in pages and "chapters/02_mlp/backprop.html" in pages, sorted(pages)
+
+
+def test_no_console_errors(reports):
+    _check(reports, "errors", "console errors")
+
+
+def test_every_request_succeeds(reports):
+    _check(reports, "failed", "failed requests (missing files)")
+
+
+def test_no_request_leaves_localhost(reports):
+    _check(reports, "outgoing", "requests leaving localhost")
+
+
+def test_math_is_typeset(reports):
+    _check(reports, "untypeset", "math left untypeset")
+    _check(reports, "mathErrors", "MathJax errors")
+    assert reports["desktop", "chapters/02_mlp/backprop.html"]["math"] > 10
+
+
+def test_every_image_loads(reports):
+    _check(reports, "images", "images that did not load")
+
+
+def test_page_no_wider_than_the_screen(reports):
+    bad = {k: r for k, r in reports.items() if r["docWidth"] > r["viewport"]}
+    if bad:
+        pytest.fail("pages wider than the viewport (the reader scrolls sideways):\n" + "\n".join(
+            f"  {w} {p}: {r['docWidth']} px in {r['viewport']} px" for (w, p), r in sorted(bad.items())),
+            pytrace=False)
+
+
+def test_nothing_wider_than_its_column(reports):
+    _check(reports, "wide", "elements sticking out of the text column")
+
+
+def test_code_and_outputs_not_cut(reports):
+    _check(reports, "cutCode", "code cells or outputs with hidden text on the right")
+    _check(reports, "cut", "content cut off by overflow: hidden")
+
+
+def test_no_tensorflow_start_up_log_in_outputs(reports):
+    _check(reports, "tfLog", "TensorFlow's start-up log in a cell's output")
+
+
+# --- interaction -----------------------------------------------------------------------------
+
+@pytest.fixture()
+def tab(browser, site, request):
+    t = Tab(browser, site, getattr(request, "param", WIDTHS["desktop"]))
+    yield t
+    t.page.close()
+
+
+PRIMARY = ".bd-sidebar-primary"      # the navigation
+SECONDARY = ".bd-sidebar-secondary"  # the page's contents
+
+
+def _shown(page, selector):
+    return page.evaluate("""s => { const e = document.querySelector(s); if (!e) return false;
+        const b = e.getBoundingClientRect(), st = getComputedStyle(e);
+        return b.width > 100 && b.right > 50 && b.left < innerWidth - 50 && st.visibility !== 'hidden'; }""",
+                         selector)
+
+
+@pytest.mark.parametrize("tab", [WIDTHS["phone"]], indirect=True)
+def test_navigation_opens_on_a_phone(tab):
+    tab.open("chapters/02_mlp/backprop.html")
+    page = tab.page
+    assert not _shown(page, PRIMARY), "the navigation should start closed on a phone"
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_timeout(400)
+    assert _shown(page, PRIMARY), "the menu button did not open the navigation"
+    assert page.locator(PRIMARY + " a[href*='04_keras_workflow']").first.is_visible()
+    tab.open("chapters/02_mlp/backprop.html")
+    page.locator(".secondary-toggle:visible").first.click()
+    page.wait_for_timeout(400)
+    assert _shown(page, SECONDARY), "the page-contents button did not open the contents"
+    assert not tab.errors, tab.errors
+
+
+def test_desktop_sidebar_toggle_hides_and_shows_the_navigation(tab):
+    tab.open("chapters/02_mlp/backprop.html")
+    page = tab.page
+    assert _shown(page, PRIMARY)
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_timeout(400)
+    assert not _shown(page, PRIMARY), "the sidebar toggle did not hide the navigation"
+    page.locator(".primary-toggle:visible").first.click()
+    page.wait_for_timeout(400)
+    assert _shown(page, PRIMARY), "the sidebar toggle did not bring the navigation back"
+
+
+def test_search_finds_a_term(tab):
+    tab.open("search.html?q=backpropagation")
+    page = tab.page
+    page.wait_for_selector("#search-results ul.search li", timeout=15000)
+    page.wait_for_function("() => !document.querySelector('#search-progress') || "
+                           "!/Preparing|Searching/.test(document.querySelector('#search-progress').textContent)",
+                           timeout=15000)
+    hits = page.locator("#search-results ul.search li a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
+    assert any("backprop" in h for h in hits), hits
+    snippets = " ".join(page.locator("#search-results p.context").all_text_contents())
+    assert not re.search(r"\\(frac|mathbf|partial|begin)", snippets), \
+        "search snippets show raw LaTeX: " + snippets[:300]
+
+
+def _repository():
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text())
+    return cfg["repository"]["url"].rstrip("/"), cfg["repository"].get("branch", "main")
+
+
+@pytest.mark.parametrize("rel", ["chapters/01_neuron/neuron", "chapters/04_keras_workflow/assignment_04"])
+def test_launch_and_download_buttons(tab, rel):
+    tab.open(rel + ".html")
+    page = tab.page
+    links = page.locator(".bd-header-article a[href]").evaluate_all("as => as.map(a => a.href)")
+    url, branch = _repository()
+    slug = urlparse(url).path.strip("/")
+    nb = rel + ".ipynb"
+    colab = f"https://colab.research.google.com/github/{slug}/blob/{branch}/{nb}"
+    assert colab in links, f"no Colab button to {colab}: {links}"
+    binder = [h for h in links if h.startswith("https://mybinder.org/v2/gh/" + slug + "/" + branch)]
+    assert binder and nb in binder[0], f"no Binder button to {nb}: {links}"
+    assert any(h.rstrip("/") == url for h in links), f"no repository button to {url}: {links}"
+    download = [h for h in links if h.endswith("/_sources/" + nb)]
+    assert download, f"no download button for {nb}: {links}"
+    got = page.request.get(download[0])
+    assert got.ok, f"{download[0]}: HTTP {got.status}"
+    assert json.loads(got.text())["nbformat"] == 4
