@@ -51,7 +51,7 @@ browser:
 
 # The browser tests reuse _build/html when it is newer than the sources (else they build it).
 test: $(STAMP) browser
-	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2 --dist loadgroup
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

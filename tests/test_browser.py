@@ -38,7 +38,7 @@ SOURCES = ["_config.yml", "_toc.yml", "intro.md", "chapters", "_static", "_ext",
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.xdist_group("browser")   # one browser, one worker (make test: --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("browser")   # one browser, one worker (pytest.ini: --dist loadfile keeps a file on one worker)
 
 
 def _newest(paths):
