@@ -1,0 +1,293 @@
+"""The checks of assignment 5 (chapters/05_initialization/assignment_05.ipynb): the standard
+deviation of a truncated normal (Keras's 0.87962566...), the variance-preserving scale for leaky
+ReLU, a NumPy `VarianceScaling` whose draws match Keras's in distribution, and initial weights that
+let a deep ReLU network learn the digits within a fixed budget of Keras training.
+
+In the notebook, `tests.run("truncation_test", globals())` runs a check on the student's machine;
+at grading time, the grader runs the same checks in its own process (grader.verdicts), and the
+hidden ones draw their inputs from `rng`, which is different for every student. Random draws
+cannot be compared number by number with Keras's (another random stream), so Task 3 compares
+them by statistics: the bounds, the standard deviation, and a two-sample Kolmogorov-Smirnov test
+against as many draws from `keras.initializers.VarianceScaling`, made here.
+"""
+import inspect
+import math
+import re
+
+import numpy as np
+
+from .core import Failed, Tasks, as_array, as_sequence
+from .references import keras_and_tf, serialized
+
+TASKS = Tasks(numpy_only=True)
+PRELUDE = "import math\nimport numpy as np"  # what the setup cell gives the student's code at grading time
+
+KS_P_MIN = 1e-6          # a right initializer fails the KS test once in a million; the mistakes below, never
+STD_TOLERANCE = 0.03     # relative; 30,000 draws estimate a standard deviation to about 0.4%
+BUDGET = {"epochs": 8, "batch_size": 32, "learning_rate": 0.02}   # Task 4's training, plain SGD
+TARGET = 0.8             # Task 4: the validation accuracy to reach
+
+
+# --- references: Keras, SciPy, and the rules -----------------------------------------------------
+
+def keras_truncation_constant():
+    """The constant Keras divides a truncated normal's stddev by, read from the source of
+    keras.initializers.VarianceScaling (0.87962566103423978 in Keras 3)."""
+    keras, _ = keras_and_tf()
+    code = inspect.getsource(keras.initializers.VarianceScaling.__call__)
+    return float(re.search(r"math\.sqrt\(scale\)\s*/\s*([0-9.]+)", code).group(1))
+
+
+def truncated_std(c):
+    """The standard deviation of N(0, 1) truncated to [-c, c], by scipy.stats.truncnorm."""
+    from scipy import stats
+    return float(stats.truncnorm(-c, c).std())
+
+
+def second_moment(negative_slope):
+    """E[leaky_relu(z)^2] for z ~ N(0, 1), by the trapezoidal rule on [-12, 12] (1e5 steps)."""
+    z = np.linspace(-12.0, 12.0, 100_001)
+    a = np.where(z > 0, z, negative_slope * z)
+    density = np.exp(-z ** 2 / 2) / math.sqrt(2 * math.pi)
+    return float(np.sum((a ** 2 * density)[1:] + (a ** 2 * density)[:-1]) / 2 * (z[1] - z[0]))
+
+
+@serialized
+def keras_draws(shape, scale, mode, distribution, seed):
+    """keras.initializers.VarianceScaling(scale, mode, distribution, seed)(shape), float64."""
+    keras, _ = keras_and_tf()
+    init = keras.initializers.VarianceScaling(scale=scale, mode=mode, distribution=distribution, seed=seed)
+    return np.asarray(init(shape, dtype="float64"))
+
+
+def fans(shape):
+    """(fan_in, fan_out) as Keras computes them: (in, out) for a Dense kernel, times the receptive
+    field (the product of the leading dimensions) for a convolution kernel."""
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    field = math.prod(shape[:-2])
+    return shape[-2] * field, shape[-1] * field
+
+
+def rule_std(shape, scale, mode, fan_of=fans):
+    """sqrt(scale / n), n the fan that `mode` names (at least 1): the standard deviation every
+    distribution of VarianceScaling has."""
+    fan_in, fan_out = fan_of(shape)
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    return math.sqrt(scale / max(1.0, n))
+
+
+def digits(seed):
+    """The digits (1797 images of 8 x 8 pixels), pixels scaled to mean 0 and standard deviation 1
+    over the whole data set, in an order shuffled by `seed`: the first 1437 rows train, the last
+    360 validate. Returns X_train, y_train, X_val, y_val."""
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X = (X - X.mean(axis=0)) / (X - X.mean(axis=0)).std()
+    order = np.random.default_rng(seed).permutation(len(X))
+    X, y = X[order].astype("float32"), y[order]
+    return X[:1437], y[:1437], X[1437:], y[1437:]
+
+
+@serialized
+def keras_accuracy(params, data_seed):
+    """Validation accuracy of a keras.Sequential (ReLU hidden layers, softmax output) that starts
+    from params and is trained by keras.optimizers.SGD within BUDGET on digits(data_seed)."""
+    keras, _ = keras_and_tf()
+    X, y, X_val, y_val = digits(data_seed)
+    keras.utils.set_random_seed(0)                                    # the batches' order
+    L = len(params) // 2
+    model = keras.Sequential([keras.Input(shape=(X.shape[1],))] + [
+        keras.layers.Dense(params[2 * k].shape[1], activation="relu" if k < L - 1 else "softmax") for k in range(L)])
+    model.set_weights([np.asarray(p, dtype="float32") for p in params])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=BUDGET["learning_rate"]),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(X, y, epochs=BUDGET["epochs"], batch_size=BUDGET["batch_size"], verbose=0)
+    return float(model.evaluate(X_val, y_val, verbose=0)[1])
+
+
+def pre_activation_stds(params, X):
+    """The standard deviation of Z in every hidden layer of the ReLU network params, on X."""
+    A, stds = X, []
+    for k in range(0, len(params) - 2, 2):
+        Z = A @ params[k] + params[k + 1]
+        stds.append(float(Z.std()))
+        A = np.maximum(Z, 0.0)
+    return stds
+
+
+# --- Task 1: the standard deviation of a truncated normal ----------------------------------------
+
+def check_truncation(student, c, right, against):
+    """truncation_std(c) within a relative 1e-9 of `right`."""
+    value = float(as_array(student.call("truncation_std", c), (), f"truncation_std({c})"))
+    if abs(value - right) <= 1e-9 * right:
+        return
+    if abs(value - right ** 2) <= 1e-9 * right ** 2:
+        raise Failed(f"truncation_std({c}) returned {value:.10g}, the variance: return its square root, the "
+                     f"standard deviation {right:.10g}")
+    mass = math.erf(c / math.sqrt(2))
+    unnormalized = math.sqrt(max(0.0, 1 - 2 * c * math.exp(-c * c / 2) / math.sqrt(2 * math.pi)))
+    if abs(value - unnormalized) <= 1e-9 * unnormalized:
+        raise Failed(f"truncation_std({c}) returned {value:.10g}: you integrated z^2 times the normal density "
+                     f"over [-c, c] without dividing by P(|Z| <= c) = {mass:.6g}; the truncated density is "
+                     "the normal density divided by that probability")
+    raise Failed(f"truncation_std({c}) returned {value:.10g}, but {against} gives {right:.10g}")
+
+
+@TASKS.visible("truncation_test", "Task 1: the visible tests pass.")
+def truncation_test(student):
+    check_truncation(student, 2.0, keras_truncation_constant(), "Keras's constant (keras.initializers.VarianceScaling)")
+    for c in (1.0, 3.0):
+        check_truncation(student, c, truncated_std(c), "scipy.stats.truncnorm(-c, c).std()")
+
+
+@TASKS.hidden("truncation_hidden")
+def truncation_hidden(student, rng):
+    for c in [*rng.uniform(0.1, 5.0, size=3), 0.05, 12.0]:
+        check_truncation(student, float(c), truncated_std(float(c)), "scipy.stats.truncnorm(-c, c).std()")
+
+
+# --- Task 2: a variance-preserving scale for leaky ReLU ------------------------------------------
+
+def check_scale(student, negative_slope):
+    """leaky_relu_scale(a) * E[leaky_relu(z)^2] = 1 for z ~ N(0, 1), to a relative 1e-8."""
+    what = f"leaky_relu_scale({negative_slope})"
+    value = float(as_array(student.call("leaky_relu_scale", negative_slope), (), what))
+    moment = second_moment(negative_slope)
+    right = 1 / moment
+    if abs(value - right) <= 1e-8 * right:
+        return
+    a = negative_slope
+    if abs(value - 2 / (1 + a)) <= 1e-8 * right:
+        raise Failed(f"{what} returned {value:.10g}: the negative side contributes a^2 (not a) times what the "
+                     "positive side does to E[f(z)^2], since f(z)^2 = a^2 z^2 there")
+    if abs(value - moment) <= 1e-8 * moment:
+        raise Failed(f"{what} returned E[f(z)^2] = {value:.10g} itself: the scale is its inverse")
+    raise Failed(f"{what} returned {value:.10g}, but keeping the variance needs scale * E[f(z)^2] = 1 with "
+                 f"E[f(z)^2] = {moment:.10g} (numerical integration), so a scale of {right:.10g}")
+
+
+@TASKS.visible("scale_test", "Task 2: the visible tests pass.")
+def scale_test(student):
+    for a in (0.0, 0.2, 0.3):
+        check_scale(student, a)
+
+
+@TASKS.hidden("scale_hidden")
+def scale_hidden(student, rng):
+    for a in [1.0, 0.01, *rng.uniform(0.0, 1.0, size=3)]:
+        check_scale(student, float(a))
+
+
+# --- Task 3: VarianceScaling in NumPy --------------------------------------------------------------
+
+def check_variance_scaling(student, shape, scale, mode, distribution, seed):
+    """Draws of the student's variance_scaling against as many of Keras's: bounds, std, KS test."""
+    from scipy import stats
+    what = f"variance_scaling({shape}, {scale:g}, '{mode}', '{distribution}', seed={seed})"
+    ours = as_array(student.call("variance_scaling", shape, scale, mode, distribution, seed), shape,
+                    f"the array {what} returns").ravel()
+    theirs = keras_draws(shape, scale, mode, distribution, seed + 1).ravel()
+    std = rule_std(shape, scale, mode)
+    bound = {"uniform": math.sqrt(3) * std, "truncated_normal": 2 * std / keras_truncation_constant(),
+             "untruncated_normal": math.inf}[distribution]
+    if np.abs(theirs).max() > bound * (1 + 1e-9):                    # a grader bug, not the student's
+        raise RuntimeError(f"Keras's {distribution} draws exceed the bound {bound}: the check's rule is out of date")
+    top = float(np.abs(ours).max())
+    on_edges = float(np.mean(np.abs(ours) >= top * (1 - 1e-12)))     # a continuous law puts one draw there
+    if distribution == "truncated_normal" and on_edges > 1e-3:
+        raise Failed(f"{what}: {on_edges:.1%} of the values sit exactly on the edges +-{top:.6g}: you clipped "
+                     "them, which piles mass on the edges; redraw every value outside the bounds instead")
+    ratio = ours.std() / theirs.std()
+    if abs(ratio - 1) > STD_TOLERANCE:
+        message = (f"{what} has standard deviation {ours.std():.6g}, but Keras's draws have {theirs.std():.6g} "
+                   f"(the rule sqrt(scale / n) gives {std:.6g})")
+        swapped = rule_std(shape, scale, mode, lambda s: fans(s)[::-1]) / std
+        first_two = rule_std(shape, scale, mode, lambda s: (s[0], s[1])) / std if len(shape) > 2 else 0
+        last_two = rule_std(shape, scale, mode, lambda s: (s[-2], s[-1])) / std if len(shape) > 2 else 0
+        hints = [(keras_truncation_constant(), ": divide the normal's stddev by 0.87962566 so that the cut "
+                  "distribution has the right spread"),
+                 (1 / math.sqrt(3), ": the uniform distribution on [-limit, limit] has variance limit^2 / 3, "
+                  "so limit = sqrt(3 * scale / n)"),
+                 (swapped, ": you swapped fan_in and fan_out; for a Dense kernel (inputs, units), fan_in is "
+                  "shape[0], the number of inputs"),
+                 *[(factor, ": for a kernel of more than two dimensions, fan_in = shape[-2] * receptive field "
+                  "and fan_out = shape[-1] * receptive field, the receptive field being the product of "
+                  "shape[:-2]") for factor in (first_two, last_two)]]
+        for factor, hint in hints:
+            if factor and abs(ratio / factor - 1) <= STD_TOLERANCE:
+                message += hint
+                break
+        raise Failed(message)
+    if top > bound * (1 + 1e-9):
+        raise Failed(f"{what} returns values up to |w| = {top:.6g}, but Keras's lie within +-{bound:.6g}"
+                     + (" (two standard deviations of the normal it draws from)" if distribution != "uniform" else ""))
+    p = stats.ks_2samp(ours, theirs).pvalue
+    if p < KS_P_MIN:
+        raise Failed(f"{what} has the right spread but not Keras's distribution: a two-sample Kolmogorov-Smirnov "
+                     f"test of your {ours.size} values against as many of Keras's gives p = {p:.2g} "
+                     f"(the test requires p >= {KS_P_MIN:g}); check which distribution you draw from")
+
+
+@TASKS.visible("variance_scaling_test", "Task 3: the visible tests pass.")
+def variance_scaling_test(student):
+    check_variance_scaling(student, (200, 150), 2.0, "fan_in", "truncated_normal", 0)
+    check_variance_scaling(student, (200, 150), 1.0, "fan_avg", "uniform", 1)
+    check_variance_scaling(student, (200, 150), 1.0, "fan_out", "untruncated_normal", 2)
+
+
+@TASKS.hidden("variance_scaling_hidden")
+def variance_scaling_hidden(student, rng):
+    seed = int(rng.integers(0, 10_000))
+    conv = (3, 3, int(rng.integers(24, 40)), int(rng.integers(48, 80)))          # a convolution kernel
+    for shape, mode, distribution in [(conv, "fan_in", "truncated_normal"), (conv, "fan_out", "uniform"),
+                                      ((int(rng.integers(100, 200)), int(rng.integers(210, 300))), "fan_avg",
+                                       "truncated_normal"),
+                                      ((20_000,), "fan_in", "uniform")]:         # a vector: both fans are its length
+        check_variance_scaling(student, shape, float(rng.uniform(0.5, 3.0)), mode, distribution, seed)
+    first = student.call("variance_scaling", (50, 40), 1.0, "fan_in", "uniform", seed)
+    again = student.call("variance_scaling", (50, 40), 1.0, "fan_in", "uniform", seed)
+    if not np.array_equal(np.asarray(first), np.asarray(again)):
+        raise Failed("variance_scaling called twice with the same seed gave different arrays: draw from "
+                     "np.random.default_rng(seed), so that a seed repeats, as Keras's seeded initializers do")
+
+
+# --- Task 4: weights that let a deep ReLU network learn -------------------------------------------
+
+def check_weights(student, sizes, seed, data_seed):
+    """initial_weights(sizes, seed): shapes, no symmetry, and Keras's training reaches TARGET."""
+    what = f"initial_weights({sizes}, seed={seed})"
+    L = len(sizes) - 1
+    params = as_sequence(student.call("initial_weights", sizes, seed), 2 * L, what,
+                         f"a list of {2 * L} arrays [W1, b1, ..., W{L}, b{L}]")
+    params = [as_array(p, (sizes[k // 2], sizes[k // 2 + 1]) if k % 2 == 0 else (sizes[k // 2 + 1],),
+                       f"{'W' if k % 2 == 0 else 'b'}{k // 2 + 1}") for k, p in enumerate(params)]
+    for k in range(0, 2 * L - 2, 2):
+        if np.ptp(params[k], axis=1).max() == 0:
+            raise Failed(f"every unit of hidden layer {k // 2 + 1} has the same weights (all columns of "
+                         f"W{k // 2 + 1} are equal): the units stay identical in training, the symmetry problem; "
+                         "draw the weights at random")
+    accuracy = keras_accuracy(params, data_seed)
+    if accuracy >= TARGET:
+        return
+    stds = pre_activation_stds(params, digits(data_seed)[0])
+    raise Failed(f"with your weights, Keras's SGD ({BUDGET['epochs']} epochs, batches of {BUDGET['batch_size']}, "
+                 f"learning rate {BUDGET['learning_rate']}) reaches a validation accuracy of {accuracy:.3f}, below "
+                 f"{TARGET}. At the start, the standard deviation of Z is {stds[0]:.3g} in hidden layer 1 and "
+                 f"{stds[-1]:.3g} in hidden layer {len(stds)}: choose a scale that keeps it steady through the "
+                 "ReLU layers")
+
+
+@TASKS.visible("weights_test", "Task 4: the visible tests pass.")
+def weights_test(student):
+    check_weights(student, [64] + [64] * 12 + [10], 0, 0)
+
+
+@TASKS.hidden("weights_hidden")
+def weights_hidden(student, rng):
+    check_weights(student, [64] + [int(rng.choice([48, 64]))] * 15 + [10], int(rng.integers(0, 10_000)),
+                  int(rng.integers(1, 10_000)))
+
+
+run = TASKS.run
