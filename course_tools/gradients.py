@@ -34,6 +34,7 @@ def pre_activations(model, x):
     """The pre-activations Z^l = A^(l-1) W^l + b^l, shape (m, units), of every Dense layer for inputs x (m, d).
 
     Returns ``{layer name: Z}`` in layer order. Runs a forward pass (so the layers' caches now hold x).
+    Taught in chapter 3 (activations.ipynb) and chapter 5 (symmetry_and_depth.ipynb).
     """
     model.forward(x)
     return {layer.name: layer.pre_activation for layer in model.layers if isinstance(layer, Dense)}

@@ -47,6 +47,9 @@ class RandomUniform(Initializer):
 
 
 class RandomNormal(Initializer):
+    """N(mean, stddev^2) with a fixed stddev, whatever the shape: Keras's default stddev is 0.05.
+    Taught in chapter 5 (symmetry_and_depth.ipynb: a fixed scale vanishes or explodes with depth)."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean, self.stddev, self.seed = mean, stddev, seed
 
@@ -55,7 +58,9 @@ class RandomNormal(Initializer):
 
 
 def truncated_normal(rng, shape, stddev):
-    """Normal(0, stddev) samples, each redrawn until it lies within two standard deviations."""
+    """Normal(0, stddev) samples of the given shape, each redrawn until it lies within two standard
+    deviations (redrawn, not clipped: clipping would pile mass on the edges).
+    Taught in chapter 5 (variance_scaling.ipynb)."""
     values = rng.normal(0.0, stddev, size=shape)
     outside = np.abs(values) > 2 * stddev
     while outside.any():
@@ -65,7 +70,9 @@ def truncated_normal(rng, shape, stddev):
 
 
 def compute_fans(shape):
-    """(fan_in, fan_out) of a weight shape, as Keras computes them: a Dense kernel (in, out) gives (in, out)."""
+    """(fan_in, fan_out) of a weight shape, as Keras computes them: a Dense kernel (in, out) gives
+    (in, out); a convolution kernel (k1, k2, c_in, c_out) gives (k1 k2 c_in, k1 k2 c_out); a vector
+    (k,) gives (k, k). Taught in chapter 5 (variance_scaling.ipynb)."""
     shape = tuple(shape)
     if len(shape) == 0:
         return 1, 1
@@ -134,10 +141,24 @@ class HeNormal(VarianceScaling):
         super().__init__(2.0, "fan_in", "truncated_normal", seed)
 
 
+class LecunUniform(VarianceScaling):
+    """LeCun et al. (1998): uniform on +-sqrt(3 / fan_in), variance 1 / fan_in."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+
+class LecunNormal(VarianceScaling):
+    """LeCun normal: truncated normal with variance 1 / fan_in."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+
 _BY_NAME = {
     "zeros": Zeros, "ones": Ones, "constant": Constant, "random_uniform": RandomUniform,
     "random_normal": RandomNormal, "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
-    "he_uniform": HeUniform, "he_normal": HeNormal,
+    "he_uniform": HeUniform, "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
 }
 
 

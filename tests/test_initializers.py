@@ -6,7 +6,8 @@ from scipy import stats
 from course_tools.keras_setup import keras
 from scratchnn import initializers, utils
 
-NAMES = ["RandomUniform", "RandomNormal", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal"]
+NAMES = ["RandomUniform", "RandomNormal", "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform",
+         "LecunNormal"]
 SHAPE = (300, 200)
 
 
@@ -57,3 +58,36 @@ def test_constant_zeros_and_names():
         initializers.get("xavier")
     with pytest.raises(ValueError, match="mode must be"):
         initializers.VarianceScaling(mode="fan_sum")
+
+
+@pytest.mark.parametrize("shape", [(3, 3, 16, 32), (40_000,)], ids=["conv_kernel", "vector"])
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out", "fan_avg"])
+@pytest.mark.parametrize("distribution", ["uniform", "truncated_normal", "untruncated_normal"])
+def test_variance_scaling_matches_keras_for_every_mode_and_distribution(shape, mode, distribution):
+    """Fans from a convolution kernel (receptive field 3 x 3) and from a vector, as Keras computes them."""
+    ours = initializers.VarianceScaling(1.5, mode, distribution, seed=6)(shape, dtype="float64").ravel()
+    theirs = np.asarray(keras.initializers.VarianceScaling(1.5, mode, distribution, seed=6)(shape, dtype="float64")).ravel()
+    assert ours.std() == pytest.approx(theirs.std(), rel=0.03)
+    if distribution != "untruncated_normal":
+        assert np.abs(ours).max() <= np.abs(theirs).max() * 1.02
+    assert stats.ks_2samp(ours, theirs).pvalue > 1e-3
+
+
+def test_truncation_constant_is_the_std_of_a_normal_cut_at_two():
+    """sqrt(1 - 2 c phi(c) / (2 Phi(c) - 1)) at c = 2, scipy's truncnorm, and Keras's source agree."""
+    import inspect
+    import math
+    import re
+    c = 2.0
+    derived = math.sqrt(1 - 2 * c * math.exp(-c * c / 2) / math.sqrt(2 * math.pi) / math.erf(c / math.sqrt(2)))
+    assert derived == pytest.approx(stats.truncnorm(-c, c).std(), rel=1e-12)
+    for code in (inspect.getsource(initializers.VarianceScaling.__call__),
+                 inspect.getsource(keras.initializers.VarianceScaling.__call__)):
+        constant = float(re.search(r"math\.sqrt\((?:variance|scale)\)\s*/\s*([0-9.]+)", code).group(1))
+        assert constant == pytest.approx(derived, rel=1e-15)
+
+
+def test_truncated_normal_redraws_instead_of_clipping():
+    values = initializers.truncated_normal(np.random.default_rng(0), (100_000,), 1.0)
+    assert np.abs(values).max() <= 2.0
+    assert np.mean(np.abs(values) > 2 - 1e-6) < 1e-4       # clipping would put 4.6% of the mass at +-2
