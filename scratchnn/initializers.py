@@ -88,6 +88,7 @@ class VarianceScaling(Initializer):
     distribution "uniform" draws from [-limit, limit] with limit = sqrt(3 * scale / n);
     "truncated_normal" from a normal cut at two standard deviations, whose stddev is divided by
     0.8796... so that the variance after the cut is still scale / n; "untruncated_normal" from N(0, scale/n).
+    Every fan-based initializer below is one of these. Taught in chapter 5 (variance_scaling.ipynb).
     """
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
