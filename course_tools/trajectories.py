@@ -59,7 +59,8 @@ def path(optimizer, gradient, start, steps):
 
 
 def keras_path(optimizer, gradient, start, steps):
-    """The same as `path`, for a Keras optimizer: the point is a float64 tf.Variable."""
+    """The same as `path`, for a Keras optimizer: the point is a float64 tf.Variable. Taught in
+    chapter 6 (gradient_descent.ipynb)."""
     import tensorflow as tf
     w = tf.Variable(np.array(start, dtype=np.float64))
     points = [w.numpy()]
