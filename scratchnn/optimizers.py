@@ -122,7 +122,8 @@ class SGD(Optimizer):
         w += velocity                                   (nesterov=False)
         w += momentum * velocity - learning_rate * grad (nesterov=True)
 
-    With momentum=0 this is plain w -= learning_rate * grad.
+    With momentum=0 this is plain w -= learning_rate * grad. Taught in chapter 6
+    (momentum_rmsprop_adam.ipynb), where Keras's form is related to the EMA form of the lecture notes.
     """
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
@@ -134,7 +135,8 @@ class SGD(Optimizer):
         self.velocities = [np.zeros_like(v) for v in variables] if self.momentum else None
 
     def update_step(self, index, grad, variable, learning_rate):
-        """One step for one variable, in place. Taught in chapter 1 (neuron.ipynb)."""
+        """One step for one variable, in place. Taught in chapter 1 (neuron.ipynb); the choice of the
+        learning rate in chapter 6 (gradient_descent.ipynb), momentum in chapter 6 (momentum_rmsprop_adam.ipynb)."""
         if not self.momentum:
             variable -= learning_rate * grad
             return
@@ -152,6 +154,7 @@ class RMSprop(Optimizer):
 
     With momentum > 0 the step goes through a velocity: m = momentum * m + step; w -= m.
     centered=True subtracts the squared running mean of the gradient from v.
+    Taught in chapter 6 (momentum_rmsprop_adam.ipynb).
     """
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False):
@@ -191,7 +194,7 @@ class Adam(Optimizer):
 
     This is the paper's algorithm (Kingma & Ba 2015, end of section 2) with epsilon added to the
     root of the UNcorrected v: it equals m_hat / (sqrt(v_hat) + epsilon_hat) with
-    epsilon_hat = epsilon / sqrt(1 - beta_2**t).
+    epsilon_hat = epsilon / sqrt(1 - beta_2**t). Taught in chapter 6 (momentum_rmsprop_adam.ipynb).
     """
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False):

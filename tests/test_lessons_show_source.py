@@ -8,7 +8,7 @@ import json
 import pytest
 
 import scratchnn
-from course_tools import gradients
+from course_tools import gradients, trajectories
 from grader.course import REPO
 from scratchnn import activations, callbacks, gradient_check, initializers, layers, losses, metrics, optimizers, trainer
 from scratchnn.models import Sequential
@@ -19,7 +19,8 @@ NAMESPACE = dict(scratchnn=scratchnn, activations=activations, callbacks=callbac
                  losses=losses, metrics=metrics, optimizers=optimizers, trainer=trainer,
                  Sequential=Sequential, numerical_gradient=gradient_check.numerical_gradient,
                  kernel_gradient_norms=gradients.kernel_gradient_norms, dead_fraction=gradients.dead_fraction,
-                 pre_activations=gradients.pre_activations)
+                 pre_activations=gradients.pre_activations, path=trajectories.path,
+                 keras_path=trajectories.keras_path)
 
 
 def code_cells(path):
