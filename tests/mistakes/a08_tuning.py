@@ -15,6 +15,16 @@ DIAGNOSE = (
     "    return name if size > tolerance else 'none'\n")
 RIGHT = {"variance": "val - train", "mismatch": "test - val", "beats": ">"}
 
+# Task 4, right but for `{sort}` (sorting the values with their scores) and `{spacing}`.
+FINER = (
+    "def finer_grid(values, scores, n):\n"
+    "{sort}"
+    "    best = int(np.nanargmin(scores))\n"
+    "    low, high = values[max(best - 1, 0)], values[min(best + 1, len(values) - 1)]\n"
+    "    return np.{spacing}(low, high, n)\n")
+SORT = ("    order = np.argsort(values)\n"
+        "    values, scores = np.asarray(values)[order], np.asarray(scores)[order]\n")
+
 # Task 5, right but for `{learning_rate}`.
 FIT = (
     "def fit_predict(X_train, y_train, X_val):\n"
@@ -50,12 +60,7 @@ MISTAKES = {
     "mismatch_from_train__linear_grid__learning_rate_too_small": {
         "code": {
             "diagnose_code": DIAGNOSE.format(**{**RIGHT, "mismatch": "test - train"}),
-            "finer_code": ("def finer_grid(values, scores, n):\n"
-                           "    order = np.argsort(values)\n"
-                           "    values, scores = np.asarray(values)[order], np.asarray(scores)[order]\n"
-                           "    best = int(np.nanargmin(scores))\n"
-                           "    low, high = values[max(best - 1, 0)], values[min(best + 1, len(values) - 1)]\n"
-                           "    return np.linspace(low, high, n)\n"),
+            "finer_code": FINER.format(sort=SORT, spacing="linspace"),
             "experiment_code": FIT.format(learning_rate="0.05"),
         },
         "scores": {"diagnose": 0, "sampler": 2, "best": 2, "finer": 0, "experiment": 0},
@@ -73,11 +78,7 @@ MISTAKES = {
             "best_code": ("def best_trial(results, metric, mode):\n"
                           "    scores = np.asarray(results[metric], dtype=float)\n"
                           "    return None if np.all(np.isnan(scores)) else int(np.nanargmin(scores))\n"),
-            "finer_code": ("def finer_grid(values, scores, n):\n"
-                           "    best = int(np.nanargmin(scores))\n"
-                           "    low, high = values[max(best - 1, 0)], values[min(best + 1, len(values) - 1)]\n"
-                           "    return np.geomspace(low, high, n)\n"),
-            "experiment_code": FIT.format(learning_rate="2.0"),
+            "finer_code": FINER.format(sort="", spacing="geomspace"),
         },
         "scores": {"diagnose": 2, "sampler": 0, "best": 0, "finer": 0, "experiment": 2},
         "messages": {
