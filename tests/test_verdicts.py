@@ -96,3 +96,16 @@ def test_a_function_that_changes_its_arguments_is_told():
     with pytest.raises(AssertionError, match="softmax changed its argument 1"):
         a01_neuron.run("softmax_test", namespace)
     assert core.LocalStudent(namespace).call("softmax", np.zeros((1, 2)), changes_arguments=True).shape == (1, 2)
+
+
+def test_a_function_given_a_dict_of_arrays_is_told_when_it_changes_it():
+    namespace = {"np": np}
+    exec("def best(results):\n    return int(np.argmin(results['loss']))\n"
+         "def best_and_sort(results):\n    results['loss'].sort()\n    return 0\n"
+         "def best_and_add(results):\n    results['rank'] = np.zeros(3)\n    return 0\n", namespace)
+    results = {"loss": np.array([0.3, 0.1, 0.2]), "units": np.array([16, 32, 64])}
+    student = core.LocalStudent(namespace)
+    assert student.call("best", results) == 1
+    for name in ("best_and_sort", "best_and_add"):
+        with pytest.raises(core.Failed, match=f"{name} changed its argument 1"):
+            student.call(name, results)

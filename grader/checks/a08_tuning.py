@@ -1,0 +1,285 @@
+"""The checks of assignment 8 (chapters/08_tuning/assignment_08.ipynb): a diagnosis from an error
+profile, a log-uniform sampler, the best trial of a search, a finer grid around it, and a tuned
+softmax regression on the digits, each compared with a rule (or a statistical test) computed here.
+
+In the notebook, `tests.run("diagnose_test", globals())` runs a check on the student's machine; at
+grading time, the grader runs the same checks in its own process (grader.verdicts), and the hidden
+ones draw their inputs from `rng`, which is different for every student.
+"""
+import numpy as np
+
+from .core import Failed, Tasks, as_array
+
+TASKS = Tasks(numpy_only=True)
+PRELUDE = "import numpy as np"          # what the setup cell gives the student's code at grading time
+
+PROBLEMS = ("avoidable bias", "variance", "mismatch")
+TARGET = 0.94       # Task 5: the validation accuracy to reach
+
+
+# --- Task 1: the diagnosis -------------------------------------------------------------------------
+
+def gaps(human, train, val, test):
+    """The three gaps of an error profile: avoidable bias (train - human, 0 if the model beats the
+    human level), variance (val - train) and mismatch (test - val)."""
+    return {"avoidable bias": max(train - human, 0.0), "variance": val - train, "mismatch": test - val}
+
+
+def diagnosis(human, train, val, test, tolerance):
+    """The rule: "none" if no gap exceeds tolerance, else the largest gap (ties: the first in PROBLEMS)."""
+    sizes = gaps(human, train, val, test)
+    worst = max(PROBLEMS, key=lambda name: (sizes[name], -PROBLEMS.index(name)))
+    return worst if sizes[worst] > tolerance else "none"
+
+
+def check_diagnosis(student, human, train, val, test, tolerance):
+    what = f"diagnose({human:g}, {train:g}, {val:g}, {test:g}, tolerance={tolerance:g})"
+    got = student.call("diagnose", human, train, val, test, tolerance)
+    right = diagnosis(human, train, val, test, tolerance)
+    if got == right:
+        return
+    if not isinstance(got, str) or got not in (*PROBLEMS, "none"):
+        raise Failed(f"{what} returned {got!r}: return one of the strings {', '.join(map(repr, (*PROBLEMS, 'none')))}")
+    sizes = gaps(human, train, val, test)
+    listing = ", ".join(f"{name} {sizes[name]:.4g}" for name in PROBLEMS)
+    hint = ""
+    if got == "variance" and val - human > max(sizes.values()) and right != "variance":
+        hint = ": variance is the gap from training to validation error (val - train), not from the human level"
+    elif got == "mismatch" and test - train > max(sizes.values()):
+        hint = ": the mismatch is the gap from validation to test error (test - val), not from training error"
+    elif right == "none":
+        hint = f": no gap is larger than the tolerance {tolerance:g}, so the answer is 'none'"
+    elif got == "avoidable bias" and train - human < 0:
+        hint = ": a model better than the human level on its training set has no avoidable bias (the gap counts as 0)"
+    raise Failed(f"{what} returned {got!r}, but the gaps are {listing}, so the answer is {right!r}{hint}")
+
+
+VISIBLE_PROFILES = [
+    (0.01, 0.12, 0.13, 0.135, 0.02),     # high avoidable bias
+    (0.01, 0.015, 0.11, 0.115, 0.02),    # high variance: good training, bad validation
+    (0.01, 0.02, 0.03, 0.12, 0.02),      # mismatch with the test set
+    (0.01, 0.015, 0.02, 0.025, 0.02),    # nothing to fix
+]
+
+
+@TASKS.visible("diagnose_test", "Task 1: the visible tests pass.")
+def diagnose_test(student):
+    for profile in VISIBLE_PROFILES:
+        check_diagnosis(student, *profile)
+
+
+@TASKS.hidden("diagnose_hidden")
+def diagnose_hidden(student, rng):
+    for _ in range(20):                                   # random profiles, every problem in turn
+        human = float(rng.uniform(0.0, 0.05))
+        train = human + float(rng.uniform(-0.01, 0.15))
+        val = train + float(rng.uniform(0.0, 0.15))
+        test = val + float(rng.uniform(-0.02, 0.15))
+        check_diagnosis(student, human, train, val, test, float(rng.choice([0.0, 0.01, 0.02])))
+    check_diagnosis(student, 0.05, 0.02, 0.03, 0.04, 0.005)    # better than human on training data
+    check_diagnosis(student, 0.0, 0.1, 0.2, 0.3, 0.01)         # three equal gaps: the first one, bias
+    check_diagnosis(student, 0.0, 0.0, 0.0, 0.0, 0.0)          # all zero: nothing exceeds the tolerance
+
+
+# --- Task 2: the log-uniform sampler ---------------------------------------------------------------
+
+def ks_uniform(u):
+    """Kolmogorov-Smirnov test of the numbers u (k,) against the uniform distribution on [0, 1]:
+    (statistic D, p-value), from SciPy (in the grader's process only)."""
+    from scipy import stats
+    result = stats.kstest(u, "uniform")
+    return float(result.statistic), float(result.pvalue)
+
+
+def check_sampler(student, low, high, size, seed):
+    what = f"log_uniform({low:.4g}, {high:.4g}, {size}, seed={seed})"
+    samples = as_array(student.call("log_uniform", low, high, size, seed), (size,), f"the array {what} returns")
+    outside = (samples < low) | (samples > high)
+    if outside.any():
+        raise Failed(f"{what} returned {samples[outside][0]:.6g}, outside [{low:.4g}, {high:.4g}]")
+    again = as_array(student.call("log_uniform", low, high, size, seed), (size,), f"the array {what} returns")
+    if not np.array_equal(samples, again):
+        raise Failed(f"{what} returned different numbers when called twice: draw them from "
+                     "np.random.default_rng(seed), so that one seed always gives the same samples")
+    if size < 50:
+        return
+    other = as_array(student.call("log_uniform", low, high, size, seed + 1), (size,), "its array")
+    if np.array_equal(samples, other):
+        raise Failed(f"{what} returns the same numbers for seed {seed} and seed {seed + 1}: use the seed")
+    u = (np.log(samples) - np.log(low)) / (np.log(high) - np.log(low))
+    statistic, p = ks_uniform(u)
+    if p >= 1e-4:
+        return
+    below = np.mean(samples < np.sqrt(low * high))
+    raise Failed(f"the logarithms of the {size} numbers {what} returns are not uniform between log(low) and "
+                 f"log(high) (Kolmogorov-Smirnov D = {statistic:.3f}, p = {p:.2g}): half of them should be below "
+                 f"the geometric mean sqrt(low * high) = {np.sqrt(low * high):.4g}, but {below:.0%} are"
+                 + (" (numbers uniform between low and high crowd the top decade: draw the exponent uniformly)"
+                    if below < 0.35 else ""))
+
+
+@TASKS.visible("sampler_test", "Task 2: the visible tests pass.")
+def sampler_test(student):
+    check_sampler(student, 1e-4, 1e-1, 2000, 0)
+
+
+@TASKS.hidden("sampler_hidden")
+def sampler_hidden(student, rng):
+    for _ in range(3):
+        low = float(10 ** rng.uniform(-7, 1))
+        check_sampler(student, low, low * float(10 ** rng.uniform(0.5, 5)), int(rng.integers(1000, 3000)),
+                      int(rng.integers(0, 10**6)))
+    check_sampler(student, 2.0, 2.0 * float(rng.uniform(1.5, 3)), 1, int(rng.integers(0, 10**6)))   # one sample
+
+
+# --- Task 3: the best trial ------------------------------------------------------------------------
+
+def best_index(scores, mode):
+    """The first trial with the lowest ("min") or highest ("max") score, NaNs skipped; None if all NaN."""
+    scores = np.asarray(scores, dtype=float)
+    if np.isnan(scores).all():
+        return None
+    return int(np.nanargmin(scores) if mode == "min" else np.nanargmax(scores))
+
+
+def as_index(value, what):
+    if value is None:
+        return None
+    if isinstance(value, (int, float, np.ndarray)) and not isinstance(value, bool) and np.ndim(value) == 0 \
+            and np.isfinite(value) and float(value) == round(float(value)):
+        return int(value)
+    raise Failed(f"{what} should return the index of a trial, an int (or None), not {value!r}")
+
+
+def check_best(student, results, metric, mode):
+    what = f"best_trial(results, {metric!r}, {mode!r})"
+    got = as_index(student.call("best_trial", results, metric, mode), what)
+    scores = np.asarray(results[metric], dtype=float)
+    right = best_index(scores, mode)
+    if got == right:
+        return
+    shown = ", ".join(f"{s:.4g}" for s in scores[:12]) + (", ..." if len(scores) > 12 else "")
+    hint = ""
+    if got is not None and 0 <= got < len(scores) and np.isnan(scores[got]):
+        hint = ": trial {got} has no score (NaN, a run that diverged); skip NaNs (np.nanargmin)".format(got=got)
+    elif right is None:
+        hint = ": every score is NaN, so there is no best trial: return None"
+    elif got is not None and 0 <= got < len(scores) and scores[got] == scores[right]:
+        hint = ": on a tie, return the first trial with the best score"
+    elif got == best_index(scores, "max" if mode == "min" else "min"):
+        hint = f": with mode={mode!r} the best score is the {'lowest' if mode == 'min' else 'highest'}"
+    raise Failed(f"{what} returned {got}, but the best trial is {right} ({metric}: {shown}){hint}")
+
+
+def visible_results():
+    """A search's results: 8 trials, one of them diverged (NaN)."""
+    return {"learning_rate": np.array([3e-4, 2e-2, 1.5, 4e-3, 0.3, 7e-5, 9e-2, 1e-3]),
+            "units": np.array([16, 64, 32, 128, 16, 64, 32, 16]),
+            "val_loss": np.array([0.62, 0.18, np.nan, 0.25, 0.41, 1.3, 0.16, 0.33]),
+            "val_accuracy": np.array([0.84, 0.95, 0.10, 0.93, 0.88, 0.62, 0.96, 0.90])}
+
+
+@TASKS.visible("best_test", "Task 3: the visible tests pass.")
+def best_test(student):
+    results = visible_results()
+    check_best(student, results, "val_loss", "min")
+    check_best(student, results, "val_accuracy", "max")
+
+
+@TASKS.hidden("best_hidden")
+def best_hidden(student, rng):
+    k = int(rng.integers(5, 40))
+    results = {"learning_rate": 10 ** rng.uniform(-5, 0, size=k), "val_loss": rng.uniform(0.1, 2.0, size=k)}
+    results["val_loss"][rng.choice(k, size=3, replace=False)] = np.nan
+    check_best(student, results, "val_loss", "min")
+    check_best(student, results, "val_loss", "max")
+    results["val_loss"][0] = np.nan                                           # a NaN first
+    check_best(student, results, "val_loss", "min")
+    tie = rng.uniform(0.5, 1.0, size=k)
+    first, second = sorted(rng.choice(k, size=2, replace=False))
+    tie[first] = tie[second] = 0.25                                           # a tie
+    check_best(student, {"val_error": tie}, "val_error", "min")
+    check_best(student, {"val_error": np.full(3, np.nan)}, "val_error", "min")   # all diverged
+    check_best(student, {"val_error": np.array([0.3])}, "val_error", "max")      # one trial
+
+
+# --- Task 4: the finer grid ------------------------------------------------------------------------
+
+def finer(values, scores, n):
+    """n points evenly spaced on a log scale between the neighbours of the best value (lowest score,
+    NaNs skipped) among the sorted values; at an end of the range, the best value is the bound."""
+    order = np.argsort(values, kind="stable")
+    values, scores = np.asarray(values, dtype=float)[order], np.asarray(scores, dtype=float)[order]
+    i = int(np.nanargmin(scores))
+    low, high = values[max(i - 1, 0)], values[min(i + 1, len(values) - 1)]
+    return np.geomspace(low, high, n)
+
+
+def check_finer(student, values, scores, n):
+    what = f"finer_grid(values, scores, {n})"
+    got = as_array(student.call("finer_grid", values, scores, n), (n,), f"the array {what} returns")
+    right = finer(values, scores, n)
+    if np.allclose(got, right, rtol=1e-9, atol=0):
+        return
+    linear = np.linspace(right[0], right[-1], n)
+    hint = ""
+    if np.allclose(got, linear, rtol=1e-9, atol=0):
+        hint = ": your points are evenly spaced on a linear scale; space them on a log scale (np.geomspace)"
+    elif not (np.isclose(got[0], right[0]) and np.isclose(got[-1], right[-1])):
+        hint = (f" (it should run from {right[0]:.6g} to {right[-1]:.6g}, the sampled values just below and "
+                "just above the best one, after sorting the values)")
+    shown = ", ".join(f"{v:.4g}" for v in right)
+    raise Failed(f"{what} returned {', '.join(f'{v:.4g}' for v in got)}, but it should be {shown}{hint}")
+
+
+@TASKS.visible("finer_test", "Task 4: the visible tests pass.")
+def finer_test(student):
+    results = visible_results()
+    check_finer(student, results["learning_rate"], results["val_loss"], 5)
+
+
+@TASKS.hidden("finer_hidden")
+def finer_hidden(student, rng):
+    k = int(rng.integers(6, 30))
+    values = 10 ** rng.uniform(-5, 0, size=k)
+    scores = (np.log10(values) + float(rng.uniform(1, 4))) ** 2 + rng.uniform(0, 0.1, size=k)
+    scores[rng.choice(k, size=2, replace=False)] = np.nan
+    check_finer(student, values, scores, int(rng.integers(3, 12)))
+    check_finer(student, values, -np.log(values), 7)       # the best is the largest value: an end
+    check_finer(student, values, np.log(values), 4)        # the best is the smallest value: the other end
+
+
+# --- Task 5: a tuned softmax regression on the digits ----------------------------------------------
+
+def digits_split(rng, m_train):
+    """The digits, pixels scaled to [0, 1], split at random into m_train training rows and the rest."""
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    rows = np.random.default_rng(rng).permutation(len(X))
+    X = X / 16.0
+    return X[rows[:m_train]], y[rows[:m_train]], X[rows[m_train:]], y[rows[m_train:]]
+
+
+def check_experiment(student, X_train, y_train, X_val, y_val):
+    what = f"fit_predict(X_train {X_train.shape}, y_train, X_val {X_val.shape})"
+    predicted = as_array(student.call("fit_predict", X_train, y_train, X_val), (len(X_val),),
+                         f"the array {what} returns")
+    if not np.array_equal(predicted, np.round(predicted)):
+        raise Failed(f"{what} should return class numbers 0 to 9 (np.argmax of the scores), not probabilities")
+    accuracy = float(np.mean(predicted == y_val))
+    if accuracy < TARGET:
+        raise Failed(f"{what}: the validation accuracy is {accuracy:.4f}, below the target {TARGET}: tune the "
+                     "learning rate (on a log scale) and the number of epochs on your own split first")
+
+
+@TASKS.visible("experiment_test", "Task 5: the visible tests pass.")
+def experiment_test(student):
+    check_experiment(student, *digits_split(0, 1200))
+
+
+@TASKS.hidden("experiment_hidden")
+def experiment_hidden(student, rng):
+    check_experiment(student, *digits_split(int(rng.integers(0, 10**6)), int(rng.integers(1000, 1300))))
+
+
+run = TASKS.run

@@ -1,0 +1,91 @@
+"""Typical mistakes in assignment 08_tuning, graded by tests/test_grading.py.
+
+Submission name -> the code written into solution cells (by grade id), the expected score of
+every task, and text expected in the error that a test cell shows.
+"""
+
+# Task 1, right but for the gaps `{variance}` and `{mismatch}`, and the comparison `{beats}`.
+DIAGNOSE = (
+    "def diagnose(human, train, val, test, tolerance):\n"
+    "    gaps = [('avoidable bias', max(train - human, 0.0)), ('variance', {variance}), ('mismatch', {mismatch})]\n"
+    "    name, size = gaps[0]\n"
+    "    for other, other_size in gaps[1:]:\n"
+    "        if other_size {beats} size:\n"
+    "            name, size = other, other_size\n"
+    "    return name if size > tolerance else 'none'\n")
+RIGHT = {"variance": "val - train", "mismatch": "test - val", "beats": ">"}
+
+# Task 4, right but for `{sort}` (sorting the values with their scores) and `{spacing}`.
+FINER = (
+    "def finer_grid(values, scores, n):\n"
+    "{sort}"
+    "    best = int(np.nanargmin(scores))\n"
+    "    low, high = values[max(best - 1, 0)], values[min(best + 1, len(values) - 1)]\n"
+    "    return np.{spacing}(low, high, n)\n")
+SORT = ("    order = np.argsort(values)\n"
+        "    values, scores = np.asarray(values)[order], np.asarray(scores)[order]\n")
+
+# Task 5, right but for `{learning_rate}`.
+FIT = (
+    "def fit_predict(X_train, y_train, X_val):\n"
+    "    m, d = X_train.shape\n"
+    "    Y = np.eye(10)[y_train.astype(int)]\n"
+    "    W, b = np.zeros((d, 10)), np.zeros(10)\n"
+    "    for _ in range(300):\n"
+    "        Z = X_train @ W + b\n"
+    "        P = np.exp(Z - Z.max(axis=1, keepdims=True))\n"
+    "        P /= P.sum(axis=1, keepdims=True)\n"
+    "        G = (P - Y) / m\n"
+    "        W -= {learning_rate} * (X_train.T @ G)\n"
+    "        b -= {learning_rate} * G.sum(axis=0)\n"
+    "    return np.argmax(X_val @ W + b, axis=1)\n")
+
+MISTAKES = {
+    "variance_from_human__uniform_sampler__argmin_with_nan": {
+        "code": {
+            "diagnose_code": DIAGNOSE.format(**{**RIGHT, "variance": "val - human"}),
+            "sampler_code": ("def log_uniform(low, high, size, seed):\n"
+                             "    return np.random.default_rng(seed).uniform(low, high, size=size)\n"),
+            "best_code": ("def best_trial(results, metric, mode):\n"
+                          "    scores = np.asarray(results[metric])\n"
+                          "    return int(np.argmin(scores) if mode == 'min' else np.argmax(scores))\n"),
+        },
+        "scores": {"diagnose": 0, "sampler": 0, "best": 0, "finer": 2, "experiment": 2},
+        "messages": {
+            "diagnose_test": "variance is the gap from training to validation error (val - train)",
+            "sampler_test": "numbers uniform between low and high crowd the top decade",
+            "best_test": "has no score (NaN, a run that diverged); skip NaNs",
+        },
+    },
+    "mismatch_from_train__linear_grid__learning_rate_too_small": {
+        "code": {
+            "diagnose_code": DIAGNOSE.format(**{**RIGHT, "mismatch": "test - train"}),
+            "finer_code": FINER.format(sort=SORT, spacing="linspace"),
+            "experiment_code": FIT.format(learning_rate="0.05"),
+        },
+        "scores": {"diagnose": 0, "sampler": 2, "best": 2, "finer": 0, "experiment": 0},
+        "messages": {
+            "diagnose_test": "the mismatch is the gap from validation to test error (test - val)",
+            "finer_test": "evenly spaced on a linear scale",
+            "experiment_test": "below the target 0.94",
+        },
+    },
+    "ties_to_the_last__unseeded_sampler__mode_ignored__unsorted_neighbours": {
+        "code": {
+            "diagnose_code": DIAGNOSE.format(**{**RIGHT, "beats": ">="}),
+            "sampler_code": ("def log_uniform(low, high, size, seed):\n"
+                             "    return np.exp(np.random.default_rng().uniform(np.log(low), np.log(high), size=size))\n"),
+            "best_code": ("def best_trial(results, metric, mode):\n"
+                          "    scores = np.asarray(results[metric], dtype=float)\n"
+                          "    return None if np.all(np.isnan(scores)) else int(np.nanargmin(scores))\n"),
+            "finer_code": FINER.format(sort="", spacing="geomspace"),
+        },
+        "scores": {"diagnose": 2, "sampler": 0, "best": 0, "finer": 0, "experiment": 2},
+        "messages": {
+            "diagnose_hidden": "so the answer is 'avoidable bias'",
+            "sampler_test": "returned different numbers when called twice",
+            "best_test": "with mode='max' the best score is the highest",
+            "finer_test": "the sampled values just below and just above the best one, after sorting the values",
+        },
+    },
+}
