@@ -20,6 +20,10 @@ def keras_layer(layer, build=True):
     if isinstance(layer, layers.Dense):
         twin = keras.layers.Dense(layer.units, activation=layer.activation, dtype=dtype,
                                   kernel_regularizer=_keras_regularizer(layer.kernel_regularizer))
+    elif isinstance(layer, layers.Dropout):
+        twin = keras.layers.Dropout(layer.rate, seed=layer.seed, dtype=dtype)
+    elif isinstance(layer, layers.BatchNormalization):
+        twin = keras.layers.BatchNormalization(momentum=layer.momentum, epsilon=layer.epsilon, dtype=dtype)
     elif isinstance(layer, layers.LeakyReLU):
         twin = keras.layers.LeakyReLU(negative_slope=layer.kwargs["negative_slope"], dtype=dtype)
     elif isinstance(layer, layers.Activation):

@@ -13,7 +13,7 @@ Every layer follows one protocol (CS231n's forward/backward pairs, Keras's names
 """
 import numpy as np
 
-from . import activations, initializers, regularizers
+from . import activations, initializers, regularizers, utils
 from ._checks import as_float_array
 
 
@@ -236,3 +236,129 @@ class LeakyReLU(Activation):
         if negative_slope < 0:
             raise ValueError(f"negative_slope must be >= 0; got {negative_slope}.")
         super().__init__("leaky_relu", name=name, negative_slope=negative_slope)
+
+
+class Dropout(Layer):
+    """Inverted dropout, as keras.layers.Dropout: in training, each unit of each example is kept
+    with probability 1 - rate and scaled by 1 / (1 - rate), or set to 0; at inference it is the
+    identity. The expected output equals the input either way.
+
+    Shapes: x (m, h) -> y (m, h); the mask is (m, h), drawn anew at every training call.
+    `seed` makes the masks repeatable (None: the library's generator, see utils.set_random_seed).
+    Taught in chapter 7 (overfitting_l2_dropout.ipynb).
+    """
+
+    def __init__(self, rate, seed=None, name=None):
+        super().__init__(name)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be a number in [0, 1) (the fraction of units dropped); got {rate!r}.")
+        self.rate, self.seed = float(rate), seed
+        self._rng = None if seed is None else np.random.default_rng(seed)
+
+    def call(self, x, training=False):
+        """x (m, h) -> x * mask / (1 - rate) in training (mask of 0s and 1s, (m, h)), x at inference."""
+        if not training or self.rate == 0:
+            self._cache = (None, x.shape)
+            return x
+        keep = self._draw_keep_mask(x.shape)                              # (m, h), True = kept
+        scale = np.asarray(1.0 / (1.0 - self.rate), dtype=x.dtype)
+        mask = keep * scale                                               # 0 or 1 / (1 - rate)
+        self._cache = (mask, x.shape)
+        return x * mask
+
+    def _draw_keep_mask(self, shape):
+        """True where a unit is kept: each independently, with probability 1 - rate."""
+        rng = self._rng if self._rng is not None else utils.generator()
+        return rng.random(shape) >= self.rate
+
+    def backward(self, grad_output, input_gradient=True):
+        """dL/dy (m, h) -> dL/dx = dL/dy * mask / (1 - rate), the same mask as the forward pass."""
+        mask, shape = self._cached()
+        grad_output = self._check_grad_output(grad_output, shape)
+        if not input_gradient:
+            return None
+        return grad_output if mask is None else grad_output * mask
+
+
+class BatchNormalization(Layer):
+    """Batch normalization, as keras.layers.BatchNormalization (axis=-1, center and scale on).
+
+    Training (training=True): each feature is normalized with the mean and (biased) variance over
+    the m examples of the batch, then scaled and shifted:
+        x_hat = (x - mean) / sqrt(var + epsilon),   y = gamma * x_hat + beta
+    and the moving statistics are updated as Keras does:
+        moving_mean = momentum * moving_mean + (1 - momentum) * mean   (same for the variance)
+    Inference (training=False): the moving mean and variance take the place of the batch's.
+
+    Shapes: x (m, d) -> y (m, d); gamma, beta, moving_mean, moving_variance (d,).
+    Weights in Keras's order: [gamma, beta, moving_mean, moving_variance]; only gamma and beta are
+    trainable (`trainable_weights`, `grads`); the moving statistics are `non_trainable_weights`.
+    Taught in chapter 7 (batch_normalization.ipynb).
+    """
+
+    def __init__(self, momentum=0.99, epsilon=1e-3, name=None):
+        super().__init__(name)
+        for value, what in ((momentum, "momentum"), (epsilon, "epsilon")):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+                raise ValueError(f"BatchNormalization {what} must be a number; got {value!r}.")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"BatchNormalization momentum must be in [0, 1]; got {momentum!r}.")
+        if not epsilon > 0:
+            raise ValueError(f"BatchNormalization epsilon must be > 0; got {epsilon!r}.")
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+
+    def build(self, input_shape, dtype="float32"):
+        if len(input_shape) != 2:
+            raise ValueError(f"BatchNormalization layer {self.name!r} expects inputs of shape (batch_size, features); "
+                             f"got shape {tuple(input_shape)}.")
+        d = input_shape[-1]
+        self.gamma, self.beta = np.ones(d, dtype=dtype), np.zeros(d, dtype=dtype)
+        self.moving_mean, self.moving_variance = np.zeros(d, dtype=dtype), np.ones(d, dtype=dtype)
+        self.trainable_weights = [self.gamma, self.beta]
+        self.weight_names = ["gamma", "beta"]
+        self.non_trainable_weights = [self.moving_mean, self.moving_variance]
+        self.built = True
+
+    def set_weights(self, weights):
+        """As `Layer.set_weights`; an unbuilt layer builds itself from gamma's shape and dtype."""
+        if not self.built and len(weights) == 4:
+            gamma = np.asarray(weights[0])
+            self.build((None, gamma.shape[0]), dtype=gamma.dtype if gamma.dtype.kind == "f" else "float64")
+        super().set_weights(weights)
+
+    def call(self, x, training=False):
+        """x (m, d) -> gamma * x_hat + beta (m, d); in training also updates the moving statistics."""
+        d = self.gamma.shape[0]
+        if x.ndim != 2 or x.shape[1] != d:
+            raise ValueError(f"BatchNormalization layer {self.name!r} was built for {d} features; "
+                             f"got x with shape {x.shape}.")
+        if training:
+            mean = x.mean(axis=0)                                   # (d,): over the m examples
+            variance = x.var(axis=0)                                # (d,): biased, divided by m
+            self.moving_mean[...] = self.moving_mean * self.momentum + mean * (1 - self.momentum)
+            self.moving_variance[...] = self.moving_variance * self.momentum + variance * (1 - self.momentum)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        inv_std = 1 / np.sqrt(variance + np.asarray(self.epsilon, dtype=x.dtype))   # (d,)
+        x_hat = (x - mean) * inv_std                                # (m, d)
+        self._cache = (x_hat, inv_std, bool(training))
+        return self.gamma * x_hat + self.beta
+
+    def backward(self, grad_output, input_gradient=True):
+        """dL/dy (m, d) -> dL/dx (m, d); stores [dL/dgamma, dL/dbeta] (each (d,)) in `grads`.
+
+        In training the batch's mean and variance depend on x, which gives (per feature)
+            dx = inv_std / m * (m * g - sum(g) - x_hat * sum(g * x_hat)),   g = gamma * dL/dy;
+        at inference the statistics are constants and dx = g * inv_std.
+        Taught in chapter 7 (batch_normalization.ipynb).
+        """
+        x_hat, inv_std, training = self._cached()
+        grad_output = self._check_grad_output(grad_output, x_hat.shape)
+        self.grads = [np.sum(grad_output * x_hat, axis=0), np.sum(grad_output, axis=0)]   # dgamma, dbeta
+        if not input_gradient:
+            return None
+        g = grad_output * self.gamma                                # dL/dx_hat, (m, d)
+        if not training:
+            return g * inv_std
+        m = x_hat.shape[0]
+        return inv_std / m * (m * g - g.sum(axis=0) - x_hat * np.sum(g * x_hat, axis=0))
