@@ -195,7 +195,7 @@ class EarlyStopping(MonitorCallback):
 
     def on_epoch_end(self, epoch, logs=None):
         """Count the epochs without improvement; stop training after `patience` of them.
-        Taught in chapter 4 (fit_from_scratch.ipynb)."""
+        Taught in chapter 4 (fit_from_scratch.ipynb) and chapter 7 (overfitting_l2_dropout.ipynb)."""
         current = self.monitored(logs)
         if current is None or epoch < self.start_from_epoch:
             return
@@ -255,6 +255,8 @@ class LearningRateScheduler(Callback):
         self.schedule, self.verbose = schedule, verbose
 
     def on_epoch_begin(self, epoch, logs=None):
+        """Set the optimizer's learning rate to schedule(epoch, current rate) before the epoch runs.
+        Taught in chapter 4 (callbacks.ipynb) and chapter 7 (overfitting_l2_dropout.ipynb)."""
         learning_rate = self.schedule(epoch, float(self.model.optimizer.learning_rate))
         try:
             self.model.optimizer.learning_rate = learning_rate

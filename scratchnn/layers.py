@@ -181,7 +181,8 @@ class Dense(Layer):
     def backward_pre_activation(self, grad_z, input_gradient=True):
         """The weight gradients and dL/dx from dL/dz (m, units), the gradient w.r.t. the pre-activation.
 
-        Taught in chapter 1 (neuron.ipynb: the weight gradients) and chapter 2 (backprop.ipynb).
+        Taught in chapter 1 (neuron.ipynb: the weight gradients), chapter 2 (backprop.ipynb) and, with the
+        L2 penalty's gradient, chapter 7 (overfitting_l2_dropout.ipynb).
         """
         x, z, _ = self._cached()
         dz = self._check_grad_output(grad_z, z.shape)                    # (m, units)
@@ -308,6 +309,8 @@ class BatchNormalization(Layer):
         self.momentum, self.epsilon = float(momentum), float(epsilon)
 
     def build(self, input_shape, dtype="float32"):
+        """gamma = 1, beta = 0, moving mean 0 and variance 1, each (d,); only gamma and beta train.
+        Taught in chapter 7 (batch_normalization.ipynb)."""
         if len(input_shape) != 2:
             raise ValueError(f"BatchNormalization layer {self.name!r} expects inputs of shape (batch_size, features); "
                              f"got shape {tuple(input_shape)}.")
@@ -327,7 +330,8 @@ class BatchNormalization(Layer):
         super().set_weights(weights)
 
     def call(self, x, training=False):
-        """x (m, d) -> gamma * x_hat + beta (m, d); in training also updates the moving statistics."""
+        """x (m, d) -> gamma * x_hat + beta (m, d); in training also updates the moving statistics.
+        Taught in chapter 7 (batch_normalization.ipynb)."""
         d = self.gamma.shape[0]
         if x.ndim != 2 or x.shape[1] != d:
             raise ValueError(f"BatchNormalization layer {self.name!r} was built for {d} features; "

@@ -3,7 +3,8 @@ import numpy as np
 
 
 class L2:
-    """penalty(W) = l2 * sum(W**2), whose gradient is 2 * l2 * W (Keras's definition: no 1/2, no 1/m)."""
+    """penalty(W) = l2 * sum(W**2), whose gradient is 2 * l2 * W (Keras's definition: no 1/2, no 1/m).
+    Taught in chapter 7 (overfitting_l2_dropout.ipynb)."""
 
     def __init__(self, l2=0.01):
         if l2 < 0:

@@ -10,12 +10,12 @@ import pytest
 import scratchnn
 from course_tools import gradients, trajectories
 from grader.course import REPO
-from scratchnn import activations, callbacks, gradient_check, initializers, layers, losses, metrics, optimizers, trainer
+from scratchnn import activations, callbacks, gradient_check, initializers, layers, losses, metrics, optimizers, regularizers, trainer
 from scratchnn.models import Sequential
 
 LESSONS = sorted(p for p in REPO.glob("chapters/*/*.ipynb") if not p.name.startswith("assignment_"))
 NAMESPACE = dict(scratchnn=scratchnn, activations=activations, callbacks=callbacks, initializers=initializers,
-                 layers=layers,
+                 layers=layers, regularizers=regularizers,
                  losses=losses, metrics=metrics, optimizers=optimizers, trainer=trainer,
                  Sequential=Sequential, numerical_gradient=gradient_check.numerical_gradient,
                  kernel_gradient_norms=gradients.kernel_gradient_norms, dead_fraction=gradients.dead_fraction,
