@@ -55,7 +55,8 @@ MISTAKES = {
             "experiment_code": EXPERIMENT.format(penalty="2 * l2 * W"),
         },
         "scores": {"dropout": 0, "batchnorm": 0, "stopping": 2, "experiment": 3},
-        "messages": {"dropout_test": "does not scale the kept units"},
+        "messages": {"dropout_test": "does not scale the kept units",
+                     "batchnorm_test": "dZ treats the batch mean and variance as constants"},
     },
     "backward_without_mask__epochs_from_zero__penalty_forgotten": {
         "code": {
@@ -65,6 +66,8 @@ MISTAKES = {
             "experiment_code": EXPERIMENT.format(penalty="0 * W"),
         },
         "scores": {"dropout": 0, "batchnorm": 3, "stopping": 0, "experiment": 0},
-        "messages": {"dropout_test": "differs from the rule (U >= rate) * dOut / (1 - rate)"},
+        "messages": {"dropout_test": "differs from the rule (U >= rate) * dOut / (1 - rate)",
+                     "stopping_test": "but Keras's EarlyStopping runs 7 epochs and restores the weights of epoch 5",
+                     "experiment_test": "not smaller than without the penalty"},
     },
 }
