@@ -10,6 +10,9 @@ Every layer follows one protocol (CS231n's forward/backward pairs, Keras's names
   it) and stores dL/dw of every trainable weight in `grads`, in the order of `trainable_weights`.
 - `get_weights()` / `set_weights(list)`: copies, in Keras's order and shapes, so weights move both
   ways between a scratchnn layer and the Keras layer of the same name.
+- `shared_grads`: a layer that uses another layer's weight (DenseTranspose uses its Dense's kernel)
+  leaves its contribution to that weight's gradient here, as (owner layer, weight index, array);
+  `Sequential.grads` adds it to the owner's gradient.
 """
 import numpy as np
 
@@ -30,6 +33,12 @@ class Layer:
         self.weight_names = []       # a name for each trainable weight, e.g. ["kernel", "bias"]
         self.non_trainable_weights = []
         self.grads = []
+        self.shared_grads = []       # (owner layer, index in owner.grads, contribution) for borrowed weights
+
+    @property
+    def borrowed_from(self):
+        """The layers whose weights this layer uses without owning them (they must come earlier in a model)."""
+        return []
 
     @property
     def weights(self):
@@ -194,6 +203,99 @@ class Dense(Layer):
         if not input_gradient:
             return None
         return dz @ self.kernel.T                                        # (m, units) @ (units, d) -> (m, d)
+
+
+class DenseTranspose(Layer):
+    """A decoder layer tied to an encoder `Dense`: y = activation(x @ dense.kernel.T + bias).
+
+    Shapes: x (m, units) -> y (m, d), where dense.kernel is (d, units); its own bias (d,), zeros.
+    It owns only the bias (`trainable_weights == [bias]`): the kernel is the Dense's, read at every
+    call, so a model with both trains one kernel used twice, and its gradient is the sum of the two
+    uses. `backward` leaves the decoder's use in `shared_grads` as (dense, 0, (dL/dz).T @ x), of the
+    kernel's shape (d, units); `Sequential.grads` adds it to the Dense's own kernel gradient.
+    Taught in chapter 9 (autoencoders.ipynb).
+    """
+
+    def __init__(self, dense, activation=None, name=None):
+        if not isinstance(dense, Dense):
+            raise ValueError(f"DenseTranspose must be tied to a scratchnn Dense layer; got {type(dense).__name__}.")
+        super().__init__(name)
+        self.dense = dense
+        self.activation = activation or "linear"
+        activations.get(self.activation)
+
+    @property
+    def borrowed_from(self):
+        return [self.dense]
+
+    @property
+    def units(self):
+        """The output width d: the number of rows of the tied kernel (d, units)."""
+        if not self.dense.built:
+            raise ValueError(f"DenseTranspose {self.name!r}: its Dense {self.dense.name!r} is not built yet.")
+        return self.dense.kernel.shape[0]
+
+    def build(self, input_shape, dtype="float32"):
+        if not self.dense.built:
+            raise ValueError(f"DenseTranspose {self.name!r} is tied to Dense {self.dense.name!r}, which is not built "
+                             "yet: put the Dense earlier in the model (or call it first), so its kernel exists.")
+        self._check_input_shape(tuple(input_shape))
+        self.bias = np.zeros(self.units, dtype=dtype)
+        self.trainable_weights = [self.bias]
+        self.weight_names = ["bias"]
+        self.built = True
+
+    def set_weights(self, weights):
+        """As `Layer.set_weights` ([bias]); an unbuilt layer builds itself if its Dense is built."""
+        if not self.built and len(weights) == 1:
+            bias = np.asarray(weights[0])
+            self.build((None, self.dense.units), dtype=bias.dtype if bias.dtype.kind == "f" else "float64")
+        super().set_weights(weights)
+
+    def _check_input_shape(self, shape):
+        if len(shape) != 2 or shape[1] != self.dense.units:
+            raise ValueError(f"DenseTranspose {self.name!r} expects inputs of shape (batch_size, {self.dense.units}) "
+                             f"(the units of Dense {self.dense.name!r}, kernel shape {self.dense.kernel.shape}); "
+                             f"got shape {shape}.")
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def call(self, x, training=False):
+        """x (m, units) -> y = activation(x @ kernel.T + bias), (m, d); caches x, z and y for backward.
+        Taught in chapter 9 (autoencoders.ipynb)."""
+        self._check_input_shape(x.shape)
+        z = x @ self.dense.kernel.T                           # (m, units) @ (units, d) -> (m, d)
+        z += self.bias                                        # (d,), added to every row
+        y = activations.get(self.activation)(z)
+        self._cache = (x, z, y)
+        return y
+
+    @property
+    def pre_activation(self):
+        """z = x @ kernel.T + bias of the last forward pass, shape (m, d)."""
+        return self._cached()[1]
+
+    def backward(self, grad_output, input_gradient=True):
+        """dL/dy (m, d) -> dL/dx (m, units): back through the activation, then the tied affine map.
+        Taught in chapter 9 (autoencoders.ipynb)."""
+        x, z, y = self._cached()
+        grad_output = self._check_grad_output(grad_output, y.shape)
+        dz = activations.backward(self.activation)(z, y, grad_output)   # (m, d)
+        return self.backward_pre_activation(dz, input_gradient)
+
+    def backward_pre_activation(self, grad_z, input_gradient=True):
+        """From dL/dz (m, d): grads = [dL/dbias (d,)], the kernel's share (d, units) in `shared_grads`,
+        and dL/dx (m, units). Since z = x @ K.T + b, dL/dK = (dL/dz).T @ x: the transpose of what a
+        Dense with kernel K.T would get. Taught in chapter 9 (autoencoders.ipynb)."""
+        x, z, _ = self._cached()
+        dz = self._check_grad_output(grad_z, z.shape)                    # (m, d)
+        d_kernel = dz.T @ x                                              # (d, m) @ (m, units) -> (d, units)
+        self.grads = [dz.sum(axis=0)]                                    # (d,)
+        self.shared_grads = [(self.dense, 0, d_kernel)]
+        if not input_gradient:
+            return None
+        return dz @ self.dense.kernel                                    # (m, d) @ (d, units) -> (m, units)
 
 
 class Activation(Layer):

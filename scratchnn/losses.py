@@ -228,8 +228,57 @@ class Hinge(Loss):
         return -y * (1 - y * p >= 0) / p.shape[-1]
 
 
+class MaskedMeanSquaredError(Loss):
+    """The squared error over the entries that were given: y_true holds np.nan where there is no target.
+
+        loss = sum over given entries of (y_pred - y_true)**2 / n_given
+        gradient = 2 (y_pred - y_true) / n_given on given entries, 0 elsewhere
+
+    n_given counts the given entries of the whole batch, so every given rating weighs the same (a
+    user who rated 20 films counts 20 times, one who rated 2 counts twice). A batch with no given
+    entry has no loss: that is a ValueError. Filling the gaps with 0 instead would teach the model
+    that nobody-rated means rated 0. Not in Keras (there it is a few lines: course_tools/tied.py).
+    Shapes: y_true and y_pred (m, n), e.g. users x items.
+    Taught in chapter 9 (recommender.ipynb).
+    """
+
+    name = "masked_mean_squared_error"
+
+    def __init__(self):
+        super().__init__(from_logits=False)
+
+    def __call__(self, y_true, y_pred):
+        return self.value_and_gradient(y_true, y_pred)[0]
+
+    def gradient(self, y_true, y_pred):
+        return self.value_and_gradient(y_true, y_pred)[1]
+
+    def value_and_gradient(self, y_true, y_pred):
+        """(loss, gradient) of the given entries; the differences are computed once."""
+        y_true, y_pred = self._prepare(y_true, y_pred)
+        given = ~np.isnan(y_true)                                   # (m, n), True where a target exists
+        n_given = int(given.sum())
+        if n_given == 0:
+            raise ValueError(f"MaskedMeanSquaredError: y_true (shape {y_true.shape}) has no given entry (all are "
+                             "NaN): this batch has no loss. Use larger batches, or drop rows with no rating.")
+        diff = np.where(given, y_pred - np.where(given, y_true, 0), 0)   # 0 where nothing was given
+        return float(np.sum(diff * diff) / n_given), 2 * diff / n_given
+
+    def _prepare(self, y_true, y_pred):
+        """As `Loss._prepare`, but NaN in y_true means "not given" (infinity is still an error)."""
+        y_pred = as_float_array(y_pred, "y_pred")
+        y_true = as_float_array(y_true, "y_true").astype(y_pred.dtype, copy=False)
+        if y_pred.ndim == 0 or y_true.shape != y_pred.shape:
+            raise ValueError(f"MaskedMeanSquaredError: y_true and y_pred must have the same shape; "
+                             f"got y_true.shape={y_true.shape} and y_pred.shape={y_pred.shape}.")
+        check_finite(y_pred, "y_pred")
+        check_finite(np.where(np.isnan(y_true), 0, y_true), "y_true")
+        return y_true, y_pred
+
+
 _BY_NAME = {cls.name: cls for cls in (BinaryCrossentropy, CategoricalCrossentropy,
-                                      SparseCategoricalCrossentropy, MeanSquaredError, Hinge)}
+                                      SparseCategoricalCrossentropy, MeanSquaredError, Hinge,
+                                      MaskedMeanSquaredError)}
 _BY_NAME["mse"] = MeanSquaredError
 
 

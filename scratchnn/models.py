@@ -33,6 +33,10 @@ class Sequential(Trainer):
         if not isinstance(layer, Layer):
             raise ValueError(f"Sequential.add expects a scratchnn layer; got {type(layer).__name__}. "
                              "(Keras layers cannot be mixed with scratchnn layers.)")
+        for owner in layer.borrowed_from:
+            if not any(owner is other for other in self.layers):
+                raise ValueError(f"{type(layer).__name__} {layer.name!r} uses the weights of {type(owner).__name__} "
+                                 f"{owner.name!r}, which must come earlier in the same model.")
         taken = {other.name for other in self.layers}
         base, suffix = layer.name, 1
         while layer.name in taken:
@@ -116,7 +120,21 @@ class Sequential(Trainer):
 
     @property
     def grads(self):
-        return [g for layer in self.layers for g in layer.grads]
+        """Every layer's `grads`, in the order of `trainable_weights`. A weight used by two layers (a
+        DenseTranspose's tied kernel) gets the sum of both uses: each `shared_grads` contribution is
+        added to its owner's gradient (in a new list: the owner's own `grads` are left as they are).
+        Taught in chapter 2 (backprop.ipynb) and, for tied weights, chapter 9 (autoencoders.ipynb)."""
+        if not any(layer.shared_grads for layer in self.layers):
+            return [g for layer in self.layers for g in layer.grads]
+        per_layer = {id(layer): list(layer.grads) for layer in self.layers}
+        for layer in self.layers:
+            for owner, index, contribution in layer.shared_grads:
+                if id(owner) not in per_layer or index >= len(per_layer[id(owner)]):
+                    raise ValueError(f"Layer {layer.name!r} has a gradient for weight {index} of layer "
+                                     f"{owner.name!r}, which has no such gradient in model {self.name!r} "
+                                     "(is it in the model, and has backward run?).")
+                per_layer[id(owner)][index] = per_layer[id(owner)][index] + contribution
+        return [g for layer in self.layers for g in per_layer[id(layer)]]
 
     @property
     def losses(self):
