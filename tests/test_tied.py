@@ -193,6 +193,12 @@ def test_parameter_counts_do_not_count_the_shared_kernel_twice(capsys):
     assert "densetranspose (DenseTranspose)" in out and "Total params: 1,104" in out
     theirs.summary()
     assert "Total params: 1,104" in capsys.readouterr().out
+    # 64-32-8-32-64: tying both decoder layers leaves their biases only
+    deep = deep_tied_autoencoder(64, 32, 8, seed=0)
+    deep_untied = Sequential([layers.Dense(32), layers.Dense(8), layers.Dense(32), layers.Dense(64)])
+    deep_untied.build((None, 64))
+    assert deep.count_params() == keras_twin(deep).count_params() == 2440
+    assert deep_untied.count_params() == keras_twin(deep_untied).count_params() == 4744
 
 
 def test_the_tied_layer_reads_the_kernel_at_every_call():
