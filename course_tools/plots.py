@@ -190,11 +190,14 @@ def draw_neuron(ax=None, n_inputs=3, n_outputs=1, activation="$f$", output="$a$"
                     color="#8a3b00")
     if n_outputs == 1:
         (ux, uy), = units
-        ax.add_patch(FancyArrowPatch((ux + r_unit, uy), (ux + 1.5, uy), **arrow))
-        ax.text(ux + 0.95, uy + 0.1, "$z$", ha="center", va="bottom", fontsize=12)
-        box = ax.text(ux + 2.0, uy, activation, ha="center", va="center", fontsize=13,
-                      bbox=dict(boxstyle="round,pad=0.4", facecolor="#e4f2e7", edgecolor="0.2"))
-        ax.add_patch(FancyArrowPatch((ux + 2.5, uy), (ux + 3.5, uy), **arrow))
+        # The arrows are clipped to the activation box's outline (patchA), so they touch it
+        # whatever the width of its label.
+        box = ax.annotate(activation, xy=(ux + r_unit, uy), xytext=(ux + 2.0, uy), ha="center", va="center",
+                          fontsize=13, bbox=dict(boxstyle="round,pad=0.4", facecolor="#e4f2e7", edgecolor="0.2"),
+                          arrowprops=dict(arrow, arrowstyle="<|-"))
+        ax.text(ux + 0.85, uy + 0.1, "$z$", ha="center", va="bottom", fontsize=12)
+        ax.annotate("", xy=(ux + 3.5, uy), xytext=(ux + 2.0, uy),
+                    arrowprops=dict(arrow, patchA=box.get_bbox_patch()))
         ax.text(ux + 3.65, uy, output, ha="left", va="center", fontsize=13)
         right = ux + 4.3
     else:
