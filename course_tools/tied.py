@@ -1,5 +1,5 @@
 """Tied weights and a masked loss in Keras 3: the twins of scratchnn's DenseTranspose and
-MaskedMeanSquaredError, for chapter 9 (autoencoders.ipynb, recommender.ipynb).
+MaskedMeanSquaredError, for chapter 9 (tied_weights.ipynb, recommender.ipynb).
 
     from course_tools.tied import DenseTranspose, masked_mse
     encoder = keras.layers.Dense(16, activation="relu")
@@ -22,7 +22,7 @@ class DenseTranspose(keras.layers.Layer):
     Shapes: x (m, units) -> y (m, d), where dense.kernel is (d, units); its own bias (d,), zeros.
     The kernel is read at every call (`ops.transpose(self.dense.kernel)`), so there is one kernel
     variable, used twice, and the tape sums the gradients of both uses. The Dense must be built
-    first (earlier in the model). Taught in chapter 9 (autoencoders.ipynb).
+    first (earlier in the model). Taught in chapter 9 (tied_weights.ipynb).
     """
 
     def __init__(self, dense, activation=None, **kwargs):

@@ -213,7 +213,7 @@ class DenseTranspose(Layer):
     call, so a model with both trains one kernel used twice, and its gradient is the sum of the two
     uses. `backward` leaves the decoder's use in `shared_grads` as (dense, 0, (dL/dz).T @ x), of the
     kernel's shape (d, units); `Sequential.grads` adds it to the Dense's own kernel gradient.
-    Taught in chapter 9 (autoencoders.ipynb).
+    Taught in chapter 9 (tied_weights.ipynb).
     """
 
     def __init__(self, dense, activation=None, name=None):
@@ -263,7 +263,7 @@ class DenseTranspose(Layer):
 
     def call(self, x, training=False):
         """x (m, units) -> y = activation(x @ kernel.T + bias), (m, d); caches x, z and y for backward.
-        Taught in chapter 9 (autoencoders.ipynb)."""
+        Taught in chapter 9 (tied_weights.ipynb)."""
         self._check_input_shape(x.shape)
         z = x @ self.dense.kernel.T                           # (m, units) @ (units, d) -> (m, d)
         z += self.bias                                        # (d,), added to every row
@@ -278,7 +278,7 @@ class DenseTranspose(Layer):
 
     def backward(self, grad_output, input_gradient=True):
         """dL/dy (m, d) -> dL/dx (m, units): back through the activation, then the tied affine map.
-        Taught in chapter 9 (autoencoders.ipynb)."""
+        Taught in chapter 9 (tied_weights.ipynb)."""
         x, z, y = self._cached()
         grad_output = self._check_grad_output(grad_output, y.shape)
         dz = activations.backward(self.activation)(z, y, grad_output)   # (m, d)
@@ -287,7 +287,7 @@ class DenseTranspose(Layer):
     def backward_pre_activation(self, grad_z, input_gradient=True):
         """From dL/dz (m, d): grads = [dL/dbias (d,)], the kernel's share (d, units) in `shared_grads`,
         and dL/dx (m, units). Since z = x @ K.T + b, dL/dK = (dL/dz).T @ x: the transpose of what a
-        Dense with kernel K.T would get. Taught in chapter 9 (autoencoders.ipynb)."""
+        Dense with kernel K.T would get. Taught in chapter 9 (tied_weights.ipynb)."""
         x, z, _ = self._cached()
         dz = self._check_grad_output(grad_z, z.shape)                    # (m, d)
         d_kernel = dz.T @ x                                              # (d, m) @ (m, units) -> (d, units)

@@ -194,7 +194,7 @@ class SparseCategoricalCrossentropy(Loss):
 class MeanSquaredError(Loss):
     """mean((y_true - y_pred)**2) over the last axis, then over the batch.
 
-    Taught in chapter 3 (regression.ipynb).
+    Taught in chapter 3 (regression.ipynb); the reconstruction loss of chapter 9 (autoencoders.ipynb).
     """
 
     name = "mean_squared_error"

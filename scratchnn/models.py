@@ -123,7 +123,7 @@ class Sequential(Trainer):
         """Every layer's `grads`, in the order of `trainable_weights`. A weight used by two layers (a
         DenseTranspose's tied kernel) gets the sum of both uses: each `shared_grads` contribution is
         added to its owner's gradient (in a new list: the owner's own `grads` are left as they are).
-        Taught in chapter 2 (backprop.ipynb) and, for tied weights, chapter 9 (autoencoders.ipynb)."""
+        Taught in chapter 2 (backprop.ipynb) and, for tied weights, chapter 9 (tied_weights.ipynb)."""
         if not any(layer.shared_grads for layer in self.layers):
             return [g for layer in self.layers for g in layer.grads]
         per_layer = {id(layer): list(layer.grads) for layer in self.layers}

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import scratchnn
-from course_tools import gradients, trajectories
+from course_tools import gradients, tied, trajectories
 from grader.course import REPO
 from scratchnn import activations, callbacks, gradient_check, initializers, layers, losses, metrics, optimizers, regularizers, trainer
 from scratchnn.models import Sequential
@@ -20,7 +20,7 @@ NAMESPACE = dict(scratchnn=scratchnn, activations=activations, callbacks=callbac
                  Sequential=Sequential, numerical_gradient=gradient_check.numerical_gradient,
                  kernel_gradient_norms=gradients.kernel_gradient_norms, dead_fraction=gradients.dead_fraction,
                  pre_activations=gradients.pre_activations, path=trajectories.path,
-                 keras_path=trajectories.keras_path)
+                 keras_path=trajectories.keras_path, tied=tied)
 
 
 def code_cells(path):
