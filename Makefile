@@ -50,8 +50,9 @@ browser:
 	@test -x "$(CHROMIUM)" || echo "No Chromium at $(CHROMIUM): the browser tests will fail. Install it with 'sudo apt-get install chromium', or run make test CHROMIUM=/path/to/chrome."
 
 # The browser tests reuse _build/html when it is newer than the sources (else they build it).
+# Two test workers share the machine: one BLAS thread each, so they do not fight over the cores.
 test: $(STAMP) browser
-	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -n 2
+	CHROMIUM=$(CHROMIUM) OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab
