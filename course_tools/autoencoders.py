@@ -12,21 +12,20 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.patches import Polygon, Rectangle
 
+from course_tools.regularization import digits_slice
+
 SIDE = 8          # the digits are 8 x 8 pixels: rows of 64 numbers
+N_DIGITS = 1797   # images in scikit-learn's load_digits
 
 
 def digits_split(n_train=1400, seed=0, dtype="float32"):
-    """((x_train, y_train), (x_test, y_test)): scikit-learn's 1,797 digits, pixels divided by 16 so
-    they lie in [0, 1], shuffled by `seed` and cut after `n_train` rows. x (m, 64) in `dtype`, y (m,) int."""
-    from sklearn.datasets import load_digits
-    x, y = load_digits(return_X_y=True)
-    if not 0 < n_train < len(x):
-        raise ValueError(f"n_train must be between 1 and {len(x) - 1} (the digits have {len(x)} rows); "
+    """((x_train, y_train), (x_test, y_test)): all 1,797 digits, split by `regularization.digits_slice`
+    (pixels in [0, 1], a permutation seeded by `seed`) after `n_train` rows. x (m, 64) in `dtype`, y (m,) int."""
+    if not 0 < n_train < N_DIGITS:
+        raise ValueError(f"n_train must be between 1 and {N_DIGITS - 1} (the digits have {N_DIGITS} rows); "
                          f"got {n_train!r}.")
-    rows = np.random.default_rng(seed).permutation(len(x))
-    x = (x / 16.0).astype(dtype)
-    train, test = rows[:n_train], rows[n_train:]
-    return (x[train], y[train]), (x[test], y[test])
+    (x_train, y_train), (x_test, y_test) = digits_slice(n_train, N_DIGITS - n_train, seed)
+    return (x_train.astype(dtype), y_train), (x_test.astype(dtype), y_test)
 
 
 def corrupt(x, stddev, rng):
