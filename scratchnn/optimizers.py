@@ -68,7 +68,9 @@ class Optimizer:
         if [g.shape for g in grads] != self._shapes:
             self._check(grads, variables)                     # an error that names the wrong gradient
         grad = np.concatenate([g.ravel() for g in grads])
-        if not math.isfinite(grad.sum()):
+        # grad . grad is NaN or inf if any entry is (or if the gradient is huge: then _check finds
+        # nothing wrong and lets it pass); one BLAS call, about 3x faster than grad.sum().
+        if not math.isfinite(np.dot(grad, grad)):
             self._check(grads, variables)                     # an error that names the non-finite one
         return [grad], [self._buffer]
 

@@ -178,3 +178,21 @@ def test_the_buffer_update_still_names_what_is_wrong():
     model.layers[0].trainable_weights[0] = model.layers[0].kernel
     with pytest.raises(ValueError, match="weights have since been replaced"):
         adam.apply([np.ones(w.shape) for w in model.trainable_weights], model.trainable_weights)
+
+
+def test_the_buffer_update_takes_huge_finite_gradients_and_rejects_nan():
+    """The fast finite check (grad . grad) overflows on huge gradients: those must still be applied
+    (the same step as separate arrays), and a single NaN among them still named."""
+    model = packed_model()
+    separate = [w.copy() for w in model.trainable_weights]
+    together, apart = optimizers.SGD(learning_rate=1e-30), optimizers.SGD(learning_rate=1e-30)
+    grads = [np.full(w.shape, 1e200) for w in separate]               # grad . grad = inf in float64
+    together.apply(grads, model.trainable_weights)
+    apart.apply(grads, separate)
+    for w, v in zip(model.trainable_weights, separate):
+        np.testing.assert_array_equal(w, v)
+        assert np.all(np.isfinite(w))
+    grads[3] = grads[3].copy()
+    grads[3].flat[0] = np.nan
+    with pytest.raises(ValueError, match="gradient 3 contains NaN or infinity"):
+        together.apply(grads, model.trainable_weights)
