@@ -187,6 +187,65 @@ class RMSprop(Optimizer):
         variable -= step
 
 
+class Adagrad(Optimizer):
+    """Divide each step by the root of the sum of ALL past squared gradients (Duchi et al. 2011), in
+    Keras's form:
+
+        a += grad**2                       (a starts at initial_accumulator_value, 0.1)
+        w -= learning_rate * grad / sqrt(a + epsilon)
+
+    The sum only grows, so every weight's step only shrinks: good for rare features, too early a
+    stop for long training. RMSprop replaces the sum by a running average. Taught in chapter 6
+    (momentum_rmsprop_adam.ipynb).
+    """
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.initial_accumulator_value = check_hyperparameter(
+            initial_accumulator_value, "initial_accumulator_value", 0, math.inf)
+        self.epsilon = _check_epsilon(epsilon)
+
+    def build(self, variables):
+        self.accumulators = [np.full_like(v, self.initial_accumulator_value) for v in variables]
+
+    def update_step(self, index, grad, variable, learning_rate):
+        accumulator = self.accumulators[index]
+        accumulator += np.square(grad)
+        variable -= learning_rate * grad / np.sqrt(accumulator + self.epsilon)
+
+
+class Adadelta(Optimizer):
+    """RMSprop whose learning rate is replaced by the root-mean-square of the past updates (Zeiler
+    2012), in Keras's form (rms(x) = sqrt(x + epsilon)):
+
+        a = rho * a + (1 - rho) * grad**2                   running average of squared gradients
+        delta = -rms(u) / rms(a) * grad                     the step, in the units of w
+        u = rho * u + (1 - rho) * delta**2                  running average of squared steps
+        w += learning_rate * delta
+
+    The paper has no learning rate (learning_rate=1.0 gives its rule); Keras's default, 0.001,
+    makes the steps 1000 times smaller. Taught in chapter 6 (momentum_rmsprop_adam.ipynb).
+    """
+
+    def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7):
+        super().__init__(learning_rate)
+        self.rho = check_hyperparameter(rho, "rho", 0, 1)
+        self.epsilon = _check_epsilon(epsilon)
+
+    def build(self, variables):
+        self.accumulated_grads = [np.zeros_like(v) for v in variables]
+        self.accumulated_deltas = [np.zeros_like(v) for v in variables]
+
+    def update_step(self, index, grad, variable, learning_rate):
+        """The four lines of the class docstring, for one variable, in place. Taught in chapter 6
+        (momentum_rmsprop_adam.ipynb)."""
+        average_grad, average_delta = self.accumulated_grads[index], self.accumulated_deltas[index]
+        average_grad[...] = self.rho * average_grad + (1 - self.rho) * np.square(grad)
+        delta = -(np.sqrt(average_delta + self.epsilon) * grad) / np.sqrt(average_grad + self.epsilon)
+        average_delta[...] = self.rho * average_delta + (1 - self.rho) * np.square(delta)
+        variable += learning_rate * delta
+
+
 class Adam(Optimizer):
     """Momentum and RMSprop together, with bias correction, in Keras's form (t = step number, from 1):
 
@@ -236,7 +295,7 @@ def _check_epsilon(epsilon):
     return epsilon
 
 
-_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
+_BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adagrad": Adagrad, "adadelta": Adadelta}
 
 
 def get(identifier):

@@ -49,6 +49,10 @@ ADAPTIVE = [
     ("RMSprop", dict(learning_rate=0.0625, centered=True)),
     ("Adam", dict(learning_rate=0.0625, beta_1=0.875, beta_2=0.998046875)),
     ("Adam", dict(learning_rate=0.0625, beta_1=0.875, beta_2=0.998046875, amsgrad=True)),
+    ("Adagrad", dict(learning_rate=0.0625, initial_accumulator_value=0.125)),
+    ("Adagrad", dict(learning_rate=0.0625, initial_accumulator_value=0.0)),
+    ("Adadelta", dict(learning_rate=1.0)),
+    ("Adadelta", dict(learning_rate=0.5, rho=0.875)),
 ]
 
 
@@ -60,10 +64,11 @@ def test_adaptive_optimizers_match_keras(name, kwargs, seed):
         np.testing.assert_allclose(w, v, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam"])
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "Adagrad", "Adadelta"])
 def test_defaults_agree_with_keras_up_to_its_float32_hyperparameters(name):
     ours, theirs = getattr(optimizers, name)(), getattr(keras.optimizers, name)()
-    for attribute in ["momentum", "nesterov", "rho", "epsilon", "centered", "beta_1", "beta_2", "amsgrad"]:
+    for attribute in ["momentum", "nesterov", "rho", "epsilon", "centered", "beta_1", "beta_2", "amsgrad",
+                      "initial_accumulator_value"]:
         if hasattr(theirs, attribute):
             assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
     assert ours.learning_rate == pytest.approx(float(theirs.learning_rate.numpy()), rel=1e-7)
@@ -110,6 +115,8 @@ def test_errors_name_what_is_wrong():
     (lambda: optimizers.RMSprop(rho=1.5), r"rho must be a number in \[0, 1\); got 1.5"),
     (lambda: optimizers.RMSprop(epsilon=-1e-7), "epsilon must be a number"),
     (lambda: optimizers.RMSprop(momentum=2), "momentum must be a number"),
+    (lambda: optimizers.Adagrad(initial_accumulator_value=-1), "initial_accumulator_value must be a number"),
+    (lambda: optimizers.Adadelta(rho=1.0), r"rho must be a number in \[0, 1\); got 1.0"),
 ])
 def test_invalid_hyperparameters_are_refused(make, message):
     with pytest.raises(ValueError, match=message):
@@ -196,3 +203,9 @@ def test_the_buffer_update_takes_huge_finite_gradients_and_rejects_nan():
     grads[3].flat[0] = np.nan
     with pytest.raises(ValueError, match="gradient 3 contains NaN or infinity"):
         together.apply(grads, model.trainable_weights)
+
+
+@pytest.mark.parametrize("name", ["adagrad", "adadelta"])
+def test_the_keras_names_of_adagrad_and_adadelta_work_in_compile(name):
+    optimizer = optimizers.get(name)
+    assert type(optimizer).__name__ == type(keras.optimizers.get(name)).__name__
