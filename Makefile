@@ -13,11 +13,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export KERAS_BACKEND := tensorflow
 export PYTHONHASHSEED := 0
 
-.PHONY: venv browser book test lab clean
+.PHONY: venv browser book pdf test lab clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
+	@echo "make pdf      the whole book as one PDF, _build/pdf/book.pdf, also at _build/html/book.pdf (builds the website first; needs Chromium)"
 	@echo "make test     run every test: library vs Keras, lessons, grading round trip"
 	@echo "make lab      open JupyterLab in the course environment"
 	@echo "make release  regenerate the student assignment notebooks from solutions/"
@@ -48,6 +49,13 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 	@test -x "$(CHROMIUM)" || echo "No Chromium at $(CHROMIUM): the browser tests will fail. Install it with 'sudo apt-get install chromium', or run make test CHROMIUM=/path/to/chrome."
+
+# The whole book as one PDF: built once more as a single page (reusing the executed notebooks of
+# `make book`), printed by Chromium (_ext/book_pdf.py), and put next to the website as book.pdf,
+# where every page's download menu links it.
+pdf: book browser
+	CHROMIUM=$(CHROMIUM) $(BIN)/python _ext/book_pdf.py
+	cp _build/pdf/book.pdf _build/html/book.pdf
 
 # The browser tests reuse _build/html when it is newer than the sources (else they build it).
 # Two test workers share the machine: one BLAS thread each, so they do not fight over the cores.

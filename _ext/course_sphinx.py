@@ -19,6 +19,22 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
         context["script_files"][:] = kept
 
 
+BOOK_PDF = "book.pdf"
+
+
+def _book_pdf_button(app, pagename, templatename, context, doctree):
+    if app.builder.name != "html":          # the single page that is printed has no use for it
+        return
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons":
+            button["buttons"].append({
+                "type": "link", "url": context["pathto"](BOOK_PDF, 1), "text": "book (PDF)",
+                "tooltip": "Download the whole book as one PDF", "icon": "fas fa-book",
+                "label": "download-book-pdf-button"})
+
+
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=999)
+    # after sphinx-book-theme's add_header_buttons (priority 501) made the menu
+    app.connect("html-page-context", _book_pdf_button, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

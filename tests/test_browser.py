@@ -365,6 +365,8 @@ def test_launch_and_download_buttons(tab, rel):
     assert any(h.rstrip("/") == url for h in links), f"no repository button to {url}: {links}"
     download = [h for h in links if h.endswith("/_sources/" + nb)]
     assert download, f"no download button for {nb}: {links}"
+    book = [h for h in links if h.endswith("/book.pdf")]   # `make pdf` puts it there (_ext/book_pdf.py)
+    assert book and urlparse(book[0]).path == "/book.pdf", f"no 'book (PDF)' download of /book.pdf: {links}"
     got = page.request.get(download[0])
     assert got.ok, f"{download[0]}: HTTP {got.status}"
     assert json.loads(got.text())["nbformat"] == 4

@@ -1,0 +1,108 @@
+"""`make pdf` prints the book with _ext/book_pdf.py: here its printing function runs on a small page
+marked up as Sphinx marks up the book (MathJax from sphinx-mathjax-offline, the course's CSS, a
+figure, a folded answer, a long code line, a wide formula, table and text table), in a few seconds, instead of
+on the whole book (a singlehtml build takes minutes).
+
+It must write a PDF with the pages, the figure and the opened answer, with the maths typeset and
+the code wrapped; and it must refuse to print (no PDF) a page whose maths does not typeset, whose
+image is missing, or whose code would be cut at the margin.
+"""
+import importlib.util
+import os
+import shutil
+import subprocess
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+MATHJAX = Path(sysconfig.get_paths()["purelib"]) / "sphinx-mathjax-offline" / "static" / "mathjax"
+
+_spec = importlib.util.spec_from_file_location("book_pdf", REPO / "_ext" / "book_pdf.py")
+book_pdf = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(book_pdf)
+
+LONG_CODE = ("weights = layer.get_weights()  # a line far longer than the A4 column, whose end "
+             "the reader needs: END_OF_LONG_LINE  # (m, d)")
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>A test page</title>
+<link rel="stylesheet" href="course.css"><link rel="stylesheet" href="print.css">
+<script>window.MathJax = {{tex: {{inlineMath: [['\\\\(', '\\\\)']], displayMath: [['\\\\[', '\\\\]']]}},
+  options: {{processHtmlClass: 'tex2jax_process|mathjax_process|math|output_area'}}}};</script>
+<script defer src="mathjax/tex-chtml.js"></script>
+<style>/* sphinx-togglebutton's folded admonition */
+.admonition.toggle-hidden .admonition-title ~ * {{ height: 0; opacity: 0; visibility: hidden; }}</style></head>
+<body><article class="bd-article">
+<h1>A test page</h1>
+<p>The softmax <span class="math notranslate nohighlight">\\(\\frac{{e^{{z_i}}}}{{\\sum_j e^{{z_j}}}}\\)</span>.</p>
+<div class="math notranslate nohighlight">\\[{display}\\]</div>
+<div class="cell_input"><pre>{code}</pre></div>
+<div class="cell_output"><img src="figure.png" alt="a figure"></div>
+<div class="cell_output"><pre style="white-space:pre">{summary}</pre></div>
+<table><tr>{cells}</tr></table>
+<div class="admonition dropdown toggle toggle-hidden"><p class="admonition-title">Answer</p>
+<p>THE_FOLDED_ANSWER</p></div>
+<p style="break-before: page">A second page.</p>
+</article></body></html>"""
+WIDE = " + ".join(f"w_{{{i}}} x_{{{i}}}" for i in range(40))
+
+
+def _page(tmp_path, *, display=r"\frac{\partial L}{\partial W} = X^\top \delta", image=True, css=True):
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"No Chromium at {CHROMIUM}: `sudo apt-get install chromium`, or set $CHROMIUM.",
+                    pytrace=False)
+    assert MATHJAX.is_dir(), f"sphinx-mathjax-offline's MathJax is missing at {MATHJAX}"
+    (tmp_path / "mathjax").symlink_to(MATHJAX)
+    if css:
+        for css_file in ("course.css", "print.css"):
+            shutil.copy(REPO / "_static" / css_file, tmp_path / css_file)
+    if image:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(9, 2))
+        ax.plot([0, 1, 2], [1, 0, 1])
+        fig.savefig(tmp_path / "figure.png", dpi=100)
+        plt.close(fig)
+    cells = "".join(f"<td>column_{i}_value</td>" for i in range(14))
+    html = tmp_path / "index.html"
+    summary = "\u250f" + "\u2501" * 90 + "\u2513"   # a box-drawn table as rich prints model.summary()
+    html.write_text(PAGE.format(display=display, code=LONG_CODE, cells=cells, summary=summary),
+                    encoding="utf-8")
+    return html
+
+
+def test_a_page_prints_with_maths_figure_wrapped_code_and_answers(tmp_path):
+    out = tmp_path / "out" / "book.pdf"
+    html = _page(tmp_path, display=WIDE)
+    r = book_pdf.print_pdf(html, out, timeout=60)
+    assert out.exists() and r["pdf_pages"] == 2, r
+    assert r["math"] == 2 and r["pdf_images"] >= 1, r
+    assert {"mjx-container", "table", "pre"} <= set(r["scaled"]), \
+        f"the wide formula, table and unwrappable output should be scaled to the column: {r['scaled']}"
+    if shutil.which("pdftotext"):              # poppler-utils, where installed: read the text back
+        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "END_OF_LONG_LINE" in text and "THE_FOLDED_ANSWER" in text, text
+        assert "\\frac" not in text and "$$" not in text, text
+
+
+@pytest.mark.parametrize("case, kwargs, problem", [
+    ("an undefined macro", {"display": r"\frac{1}{\badmacro{x}}"}, "MathJax errors"),
+    ("unbalanced braces", {"display": r"\frac{1}{x"}, "math left untypeset"),
+    ("missing figure", {"image": False}, "images that did not load"),
+    ("code without the course's CSS", {"css": False}, "cut at the right margin"),
+])
+def test_a_page_unfit_to_print_gives_no_pdf(tmp_path, case, kwargs, problem):
+    out = tmp_path / "out" / "book.pdf"
+    with pytest.raises(book_pdf.PrintError, match=problem):
+        book_pdf.print_pdf(_page(tmp_path, **kwargs), out, timeout=60)
+    assert not out.exists(), case
+
+
+def test_pdf_facts_reject_a_truncated_file(tmp_path):
+    bad = tmp_path / "cut.pdf"
+    bad.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n")
+    with pytest.raises(book_pdf.PrintError, match="not a complete PDF"):
+        book_pdf.pdf_facts(bad)
