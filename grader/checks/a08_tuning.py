@@ -1,6 +1,7 @@
 """The checks of assignment 8 (chapters/08_tuning/assignment_08.ipynb): a diagnosis from an error
-profile, a log-uniform sampler, the best trial of a search, a finer grid around it, and a tuned
-softmax regression on the digits, each compared with a rule (or a statistical test) computed here.
+profile, a log-uniform sampler, the best trial of a search, a finer grid around it, and a softmax
+regression on the digits tuned within an epoch budget, each compared with a rule (or a statistical
+test, or gradient descent replayed) computed here.
 
 In the notebook, `tests.run("diagnose_test", globals())` runs a check on the student's machine; at
 grading time, the grader runs the same checks in its own process (grader.verdicts), and the hidden
@@ -8,13 +9,13 @@ ones draw their inputs from `rng`, which is different for every student.
 """
 import numpy as np
 
-from .core import Failed, Tasks, as_array
+from .core import Failed, Tasks, as_array, as_sequence, max_abs
 
 TASKS = Tasks(numpy_only=True)
 PRELUDE = "import numpy as np"          # what the setup cell gives the student's code at grading time
 
 PROBLEMS = ("avoidable bias", "variance", "mismatch")
-TARGET = 0.94       # Task 5: the validation accuracy to reach
+TARGET = 0.94       # Task 5: the validation accuracy to reach (in at most BUDGET epochs)
 
 
 # --- Task 1: the diagnosis -------------------------------------------------------------------------
@@ -249,7 +250,17 @@ def finer_hidden(student, rng):
     check_finer(student, values, np.log(values), 4)        # the best is the smallest value: the other end
 
 
-# --- Task 5: a tuned softmax regression on the digits ----------------------------------------------
+# --- Task 5: a softmax regression on the digits, tuned within a budget ------------------------------
+#
+# The student writes train_softmax(X, y, learning_rate, epochs) -> (W, b), full-batch gradient descent
+# from zero weights, and tuned_hyperparameters() -> (learning_rate, epochs). The checks replay the same
+# gradient descent here (gradient_descent) and require: epochs <= BUDGET; the student's weights equal
+# the replay's (so they come from that routine, with those settings, and nothing else); and, from those
+# weights, a validation accuracy >= TARGET on rows that never enter the student's kernel.
+
+BUDGET = 300        # Task 5: the most epochs allowed
+CLASSES = 10
+
 
 def digits_split(rng, m_train):
     """The digits, pixels scaled to [0, 1], split at random into m_train training rows and the rest."""
@@ -260,25 +271,114 @@ def digits_split(rng, m_train):
     return X[rows[:m_train]], y[rows[:m_train]], X[rows[m_train:]], y[rows[m_train:]]
 
 
+def gradient_descent(X, y, learning_rate, epochs):
+    """The reference: `epochs` steps of full-batch gradient descent on the mean cross-entropy of a
+    softmax regression (d inputs, 10 classes) from zero weights; returns (W (d, 10), b (10,))."""
+    m, d = X.shape
+    Y = np.eye(CLASSES)[np.asarray(y, dtype=int)]
+    W, b = np.zeros((d, CLASSES)), np.zeros(CLASSES)
+    for _ in range(epochs):
+        G = (softmax(X @ W + b) - Y) / m                  # dL/dZ of the mean cross-entropy (m, 10)
+        W, b = W - learning_rate * (X.T @ G), b - learning_rate * G.sum(axis=0)
+    return W, b
+
+
+def softmax(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def mean_cross_entropy(X, y, W, b):
+    P = softmax(X @ W + b)
+    return float(-np.mean(np.log(np.clip(P[np.arange(len(y)), np.asarray(y, dtype=int)], 1e-300, None))))
+
+
+def weights_close(W, b, W_ref, b_ref):
+    """Equal up to rounding (float32 arithmetic passes; one step more or less does not)."""
+    tol = 1e-5 * max(1.0, max_abs(W_ref), max_abs(b_ref))
+    return max(max_abs(W - W_ref), max_abs(b - b_ref)) <= tol
+
+
+def check_training(student, X, y, learning_rate, epochs):
+    """train_softmax(X, y, learning_rate, epochs) must return the replay's (W, b); returns them."""
+    m, d = X.shape
+    what = f"train_softmax(X {X.shape}, y, learning_rate={learning_rate:g}, epochs={epochs})"
+    pair = as_sequence(student.call("train_softmax", X, y, learning_rate, epochs), 2, what, "a pair (W, b)")
+    W = as_array(pair[0], (d, CLASSES), f"the W that {what} returns")
+    b = as_array(pair[1], (CLASSES,), f"the b that {what} returns")
+    W_ref, b_ref = gradient_descent(X, y, learning_rate, epochs)
+    if weights_close(W, b, W_ref, b_ref):
+        return W, b
+    goal = (f"{epochs} epoch{'' if epochs == 1 else 's'} of full-batch gradient descent with learning rate {learning_rate:g} from zero "
+            "weights (the tests ran it themselves)")
+    if epochs > 0 and max_abs(W) == 0 and max_abs(b) == 0:
+        raise Failed(f"{what} returned zero weights: it should start from zeros and then take {epochs} steps")
+    if max_abs(b) == 0 and max_abs(b_ref) > 0:
+        raise Failed(f"{what} returned b = 0: update the bias too, with the gradient (P - Y).sum(axis=0) / m")
+    for n in (epochs - 1, epochs + 1):
+        if n >= 0 and weights_close(W, b, *gradient_descent(X, y, learning_rate, n)):
+            raise Failed(f"{what} took {n} step{'' if n == 1 else 's'} instead of {epochs}: one step per epoch, "
+                         "exactly `epochs` of them")
+    if weights_close(W, b, *gradient_descent(X, y, learning_rate * m, epochs)):
+        raise Failed(f"{what} used the gradient of the summed cross-entropy: the loss is the mean over the {m} "
+                     "examples, so divide the gradient by m")
+    loss, loss_ref = mean_cross_entropy(X, y, W, b), mean_cross_entropy(X, y, W_ref, b_ref)
+    difference = max(max_abs(W - W_ref), max_abs(b - b_ref))
+    if loss < loss_ref - 1e-9:
+        raise Failed(f"{what} returned weights with a training loss of {loss:.6g}, lower than the {loss_ref:.6g} "
+                     f"of {goal}: it trained longer, or with another optimizer, than the epochs and the learning "
+                     f"rate it was given (the weights differ by up to {difference:.3g})")
+    raise Failed(f"{what} returned weights that differ from those of {goal} by up to {difference:.3g} "
+                 f"(training loss {loss:.6g} instead of {loss_ref:.6g}): check the softmax, the gradient "
+                 "(P - Y) / m of the mean cross-entropy, and that W and b start at zero")
+
+
+def check_choice(student):
+    """tuned_hyperparameters() must return (a positive learning rate, an int of epochs <= BUDGET)."""
+    what = "tuned_hyperparameters()"
+    pair = as_sequence(student.call("tuned_hyperparameters"), 2, what, "a pair (learning_rate, epochs)")
+    learning_rate, epochs = pair
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) \
+            or not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise Failed(f"{what} returned the learning rate {learning_rate!r}: it should be a positive number")
+    if isinstance(epochs, bool) or not isinstance(epochs, int):
+        raise Failed(f"{what} returned {epochs!r} epochs: the number of epochs should be an int")
+    if epochs > BUDGET:
+        raise Failed(f"{what} returned {epochs} epochs, over the budget of {BUDGET} epochs: the exercise allows "
+                     f"at most {BUDGET} full-batch steps, so tune the learning rate until {BUDGET} are enough")
+    if epochs < 1:
+        raise Failed(f"{what} returned {epochs} epochs: train for 1 to {BUDGET}")
+    return float(learning_rate), epochs
+
+
 def check_experiment(student, X_train, y_train, X_val, y_val):
-    what = f"fit_predict(X_train {X_train.shape}, y_train, X_val {X_val.shape})"
-    predicted = as_array(student.call("fit_predict", X_train, y_train, X_val), (len(X_val),),
-                         f"the array {what} returns")
-    if not np.array_equal(predicted, np.round(predicted)):
-        raise Failed(f"{what} should return class numbers 0 to 9 (np.argmax of the scores), not probabilities")
-    accuracy = float(np.mean(predicted == y_val))
+    learning_rate, epochs = check_choice(student)
+    W, b = check_training(student, X_train, y_train, learning_rate, epochs)
+    accuracy = float(np.mean(np.argmax(X_val @ W + b, axis=1) == y_val))
     if accuracy < TARGET:
-        raise Failed(f"{what}: the validation accuracy is {accuracy:.4f}, below the target {TARGET}: tune the "
-                     "learning rate (on a log scale) and the number of epochs on your own split first")
+        raise Failed(f"trained on {len(X_train)} rows with learning_rate={learning_rate:g} for {epochs} epochs, "
+                     f"the softmax regression has a validation accuracy of {accuracy:.4f} on {len(X_val)} other rows, "
+                     f"below the target {TARGET}: tune the learning rate (on a log scale) on your own split first")
+
+
+def small_problem(rng, m, d):
+    """Random inputs in [0, 1] (m, d) and labels 0 to 9 (m,)."""
+    return rng.uniform(0, 1, size=(m, d)), rng.integers(0, CLASSES, size=m)
 
 
 @TASKS.visible("experiment_test", "Task 5: the visible tests pass.")
 def experiment_test(student):
+    X, y = small_problem(np.random.default_rng(8), 12, 5)
+    check_training(student, X, y, 0.5, 1)
+    check_training(student, X, y, 0.5, 7)
     check_experiment(student, *digits_split(0, 1200))
 
 
 @TASKS.hidden("experiment_hidden")
 def experiment_hidden(student, rng):
+    X, y = small_problem(rng, int(rng.integers(5, 40)), int(rng.integers(1, 20)))
+    check_training(student, X, y, float(10 ** rng.uniform(-2, 0.7)), int(rng.integers(2, 30)))
+    check_training(student, X, y, float(rng.uniform(0.1, 1)), 0)           # no step: the zero weights
     check_experiment(student, *digits_split(int(rng.integers(0, 10**6)), int(rng.integers(1000, 1300))))
 
 

@@ -25,20 +25,23 @@ FINER = (
 SORT = ("    order = np.argsort(values)\n"
         "    values, scores = np.asarray(values)[order], np.asarray(scores)[order]\n")
 
-# Task 5, right but for `{learning_rate}`.
+# Task 5, right but for the chosen `{learning_rate}` and `{epochs}`, and the loop's `{steps}` (epochs: as asked).
 FIT = (
-    "def fit_predict(X_train, y_train, X_val):\n"
-    "    m, d = X_train.shape\n"
-    "    Y = np.eye(10)[y_train.astype(int)]\n"
+    "def train_softmax(X, y, learning_rate, epochs):\n"
+    "    m, d = X.shape\n"
+    "    Y = np.eye(10)[y.astype(int)]\n"
     "    W, b = np.zeros((d, 10)), np.zeros(10)\n"
-    "    for _ in range(300):\n"
-    "        Z = X_train @ W + b\n"
+    "    for _ in range({steps}):\n"
+    "        Z = X @ W + b\n"
     "        P = np.exp(Z - Z.max(axis=1, keepdims=True))\n"
     "        P /= P.sum(axis=1, keepdims=True)\n"
     "        G = (P - Y) / m\n"
-    "        W -= {learning_rate} * (X_train.T @ G)\n"
-    "        b -= {learning_rate} * G.sum(axis=0)\n"
-    "    return np.argmax(X_val @ W + b, axis=1)\n")
+    "        W -= learning_rate * (X.T @ G)\n"
+    "        b -= learning_rate * G.sum(axis=0)\n"
+    "    return W, b\n"
+    "\n"
+    "def tuned_hyperparameters():\n"
+    "    return {learning_rate}, {epochs}\n")
 
 MISTAKES = {
     "variance_from_human__uniform_sampler__argmin_with_nan": {
@@ -61,7 +64,7 @@ MISTAKES = {
         "code": {
             "diagnose_code": DIAGNOSE.format(**{**RIGHT, "mismatch": "test - train"}),
             "finer_code": FINER.format(sort=SORT, spacing="linspace"),
-            "experiment_code": FIT.format(learning_rate="0.05"),
+            "experiment_code": FIT.format(learning_rate="0.05", epochs="300", steps="epochs"),
         },
         "scores": {"diagnose": 0, "sampler": 2, "best": 2, "finer": 0, "experiment": 0},
         "messages": {
@@ -86,6 +89,24 @@ MISTAKES = {
             "sampler_test": "returned different numbers when called twice",
             "best_test": "with mode='max' the best score is the highest",
             "finer_test": "the sampled values just below and just above the best one, after sorting the values",
+        },
+    },
+    # Task 5's budget: 5000 epochs reach the target with the small rate, but the budget is 300.
+    "over_the_epoch_budget": {
+        "code": {"experiment_code": FIT.format(learning_rate="0.05", epochs="5000", steps="epochs")},
+        "scores": {"diagnose": 3, "sampler": 2, "best": 2, "finer": 2, "experiment": 0},
+        "messages": {
+            "experiment_test": "returned 5000 epochs, over the budget of 300 epochs",
+            "experiment_hidden": "over the budget of 300 epochs",
+        },
+    },
+    # ... nor can it be dodged by declaring 300 epochs and training for 5000.
+    "trains_longer_than_it_declares": {
+        "code": {"experiment_code": FIT.format(learning_rate="0.05", epochs="300", steps="5000")},
+        "scores": {"diagnose": 3, "sampler": 2, "best": 2, "finer": 2, "experiment": 0},
+        "messages": {
+            "experiment_test": "it trained longer, or with another optimizer, than the epochs and the learning rate",
+            "experiment_hidden": "it trained longer, or with another optimizer",
         },
     },
 }
