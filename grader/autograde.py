@@ -6,8 +6,10 @@
    gradebook (deleted ones are added back), clear outputs, and execute it with a sandboxed kernel
    (grader.execute). The executed notebook is written by this trusted process to
    .grading/<assignment>/executed/<student>/, so a later run can reuse it.
-3. One `nbgrader autograde --no-execute` over the executed notebooks records every score: the
-   gradebook has a single writer, and nbgrader commits student by student.
+3. As soon as a student's notebooks are staged, nbgrader's own autograde (`--no-execute`:
+   nbgrader's preprocessors and database) records their scores, in ONE writer process that records
+   one student after another while the other kernels still run (grader.gradebook): the gradebook
+   has a single writer, and a student is recorded as soon as they are graded.
 4. Print who scored what, and who failed to grade and why.
 
 Only `dispatch` knows how work is spread: to grade on a cluster, replace it with, e.g., Dask's
@@ -16,7 +18,6 @@ Only `dispatch` knows how work is spread: to grade on a cluster, replace it with
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -30,7 +31,8 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
 
 from . import course, sandbox
 from .checks import for_assignment, references
-from .execute import execute
+from .execute import Kernel, execute
+from .gradebook import GradebookWriter
 from .verdicts import Verdicts, course_secret
 
 
@@ -73,8 +75,9 @@ def prepare(path, job, notebook_id):
     return nb
 
 
-def grade_student(job):
-    """Execute every notebook of one submission in the sandbox; write the results to the staging folder."""
+def grade_student(job, spares=None):
+    """Execute every notebook of one submission in the sandbox; write the results to the staging folder.
+    `spares` (a local pool's Spares) gives a kernel started ahead, and starts the next one."""
     start, outcome = time.monotonic(), Outcome(job.student)
     root = Path(job.root)
     checks = for_assignment(job.assignment)
@@ -87,18 +90,10 @@ def grade_student(job):
         except Exception as error:
             outcome.problems.append(str(error))
             continue
-        # a short path: the kernel's sockets live here, and Unix sockets allow ~107 characters
-        scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-        workdir, fsroot = scratch / "work", scratch / "root"
-        workdir.mkdir()
-        fsroot.mkdir()
-        try:
-            verdicts = Verdicts(checks, job.assignment, job.student, job.secret) if checks else None
-            nb, problems = execute(nb, str(workdir), str(fsroot), unsafe=job.unsafe,
-                                   cell_timeout=job.cell_timeout, total_timeout=job.total_timeout,
-                                   verdicts=verdicts, hidden_packages=checks.TASKS.hidden_packages if checks else ())
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        verdicts = Verdicts(checks, job.assignment, job.student, job.secret) if checks else None
+        nb, problems = execute(nb, (spares.take() if spares else None) or new_kernel(job),
+                               cell_timeout=job.cell_timeout, total_timeout=job.total_timeout, verdicts=verdicts,
+                               on_ready=(lambda: spares.start(job)) if spares else None)
         outcome.problems += problems
         staged.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, str(staged / path.name))
@@ -110,12 +105,53 @@ def grade_student(job):
     return outcome
 
 
+def new_kernel(job):
+    """A fresh sandboxed kernel (not started) for a notebook of this job: the packages its
+    assignment must not have are absent."""
+    checks = for_assignment(job.assignment)
+    return Kernel(unsafe=job.unsafe, hidden_packages=checks.TASKS.hidden_packages if checks else ())
+
+
+class Spares:
+    """One kernel started ahead per worker thread: as soon as a worker's kernel answers, the kernel
+    of its next notebook starts booting in a sandbox of its own, and is waiting when that notebook
+    comes (a kernel needs nothing of the submission it will run; each runs one notebook only)."""
+
+    def __init__(self):
+        self.local, self.started, self.lock = threading.local(), [], threading.Lock()
+
+    def take(self):
+        kernel, self.local.kernel = getattr(self.local, "kernel", None), None
+        return kernel
+
+    def start(self, job):
+        if getattr(self.local, "kernel", None) is None:
+            try:
+                kernel = new_kernel(job).start()
+            except Exception:    # the next notebook will start its own kernel, and report what fails
+                return
+            self.local.kernel = kernel
+            with self.lock:
+                self.started.append(kernel)
+
+    def close(self):
+        """Stop the kernels that were started and never used."""
+        with self.lock:
+            for kernel in self.started:
+                if not kernel.used:
+                    kernel.close()
+
+
 def dispatch(jobs, workers, report):
     """Run grade_student on every job with a pool of local workers; call report(outcome) as each ends."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(grade_student, job) for job in jobs]
-        for future in as_completed(futures):
-            report(future.result())
+    spares = Spares()
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(grade_student, job, spares) for job in jobs]
+            for future in as_completed(futures):
+                report(future.result())
+    finally:
+        spares.close()
 
 
 def staging(root, assignment):
@@ -162,12 +198,22 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
         print(f"[{len(outcomes)}/{len(pending)}, {failed} failed] {outcome.student} {status} in "
               f"{outcome.seconds:.1f} s{detail}", file=out, flush=True)
 
-    dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret) for s in pending],
-             jobs or os.cpu_count() or 1, report)
-    if any(o.executed for o in outcomes.values()):
-        course.nbgrader("autograde", assignment, "--no-execute", "--force", "--log-level=WARN",
-                        f"--CourseDirectory.submitted_directory={staging(root, assignment).relative_to(root)}",
-                        root=root)
+    def record(outcome):
+        """Once a student's notebooks are staged, the writer records their scores (see grader.gradebook)."""
+        def recorded(error):
+            if error:
+                outcome.problems.append(f"not recorded in the gradebook: {error}")
+                outcome.executed = False
+        if outcome.executed:
+            writer.record(outcome.student, recorded)
+
+    if pending:
+        writer = GradebookWriter(root, assignment, staging(root, assignment).relative_to(root))
+        try:
+            dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret) for s in pending],
+                     jobs or os.cpu_count() or 1, lambda outcome: (report(outcome), record(outcome)))
+        finally:
+            writer.close()     # waits until every graded student is recorded
     print(f"executed {len(pending)} submissions in {time.monotonic() - start:.1f} s "
           f"({jobs or os.cpu_count()} at a time)", file=out)
     _summary(root, assignment, students, outcomes, out)

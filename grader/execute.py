@@ -9,7 +9,9 @@ tests no points.
 """
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -71,34 +73,73 @@ class LimitedClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
+class Kernel:
+    """A fresh sandbox (its own scratch folder: the writable work directory and the root of its file
+    system) with a kernel in it, for ONE notebook. `start()` launches the kernel and returns at
+    once: it boots inside its sandbox while the caller does other things (the grader starts the
+    kernel of a worker's next submission while the current one runs; it needs nothing of the
+    submission). `close()` stops the kernel and deletes the scratch folder."""
+
+    def __init__(self, limits=None, unsafe=False, hidden_packages=()):
+        # a short path: the kernel's sockets live here, and Unix sockets allow ~107 characters
+        self.scratch = tempfile.mkdtemp(prefix="grade-")
+        self.workdir, root = os.path.join(self.scratch, "work"), os.path.join(self.scratch, "root")
+        os.mkdir(self.workdir)
+        os.mkdir(root)
+        self.km = SandboxedKernelManager(kernel_name="python3")
+        self.km.configure(self.workdir, root, limits or sandbox.Limits(), unsafe, hidden_packages)
+        self.env = dict(KERNEL_ENV, HOME=self.workdir, MPLCONFIGDIR=os.path.join(self.workdir, ".matplotlib"))
+        self.used = False
+
+    def start(self):
+        """Launch the kernel (what nbclient would, with IPython's history kept in memory)."""
+        # the kernel's own stdout/stderr (crashes of a hostile kernel, say) are not the instructor's
+        run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"], env=self.env,
+                                       cwd=self.workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
+
+    def close(self):
+        try:
+            if self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        finally:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+
+
 def error_output(name, message):
     return nbformat.v4.new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
 
-def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300, unsafe=False, verdicts=None,
-            hidden_packages=()):
+def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None, on_ready=None, **sandboxing):
     """Run every code cell of `nb` (in place) with a sandboxed kernel; return (nb, problems).
     `problems` lists what went wrong for the whole notebook (time out, dead kernel), for the summary.
 
+    `kernel` is a Kernel, started or not, used for this notebook only and closed here; without
+    one, a new one is made from `sandboxing` (Kernel's limits, unsafe, hidden_packages: the
+    packages absent from the sandbox). `on_ready()` is called once the kernel answers.
+
     With `verdicts` (grader.verdicts.Verdicts), the test cells are not run: the kernel runs the
     prelude instead of the setup cells, then the student's cells, and each test cell's outputs are
-    the verdict decided by the trusted checks. `hidden_packages` are absent from the sandbox."""
-    limits = limits or sandbox.Limits()
-    km = SandboxedKernelManager(kernel_name="python3")
-    km.configure(workdir, root, limits, unsafe, hidden_packages)
+    the verdict decided by the trusted checks."""
+    kernel = kernel or Kernel(**sandboxing)
+    if kernel.used:
+        raise ValueError("a Kernel runs one notebook only")
+    kernel.used, km = True, kernel.km
     client = LimitedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
                            startup_timeout=60, record_timing=False)
     client._output_bytes = {}
     problems, deadline = [], time.monotonic() + total_timeout
-    env = dict(KERNEL_ENV, HOME=workdir, MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"))
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     # a last resort if something blocks beyond every timeout: kill the sandbox, whatever it does
     watchdog = threading.Timer(total_timeout + cell_timeout + 60, _hard_kill, [km])
     watchdog.daemon = True
     watchdog.start()
     try:
-        # the kernel's own stdout/stderr (crashes of a hostile kernel, say) are not the instructor's
-        with client.setup_kernel(env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+        if not km.has_kernel:
+            kernel.start()
+        with client.setup_kernel():
+            if on_ready is not None:
+                on_ready()
             if verdicts is not None:
                 run_code(client, verdicts.prelude, code_cells[0][0] if code_cells else 0)
             for position, (index, cell) in enumerate(code_cells):
@@ -139,8 +180,7 @@ def execute(nb, workdir, root, limits=None, cell_timeout=120, total_timeout=300,
         watchdog.cancel()
         if verdicts is not None:
             problems += verdicts.problems
-        if km.has_kernel:        # nbclient leaves a kernel it did not create running: stop it
-            run_sync(km.shutdown_kernel)(now=True)
+        kernel.close()           # nbclient leaves a kernel it did not create running: stop it
     return nb, problems
 
 
