@@ -18,9 +18,8 @@ import functools
 
 import numpy as np
 
-from . import plain
-from .core import Failed, Tasks, as_array, max_abs
-from .references import keras_and_tf, normal, serialized
+from .core import Failed, Tasks, as_array, as_count, as_tuple, assert_close, max_abs
+from .references import keras_and_tf, normal, one_hot_of, serialized
 
 TASKS = Tasks(numpy_only=False)
 PRELUDE = """\
@@ -161,11 +160,6 @@ def labels(X, seed, n):
     random linear function of the row, plus a little noise."""
     scores = X @ normal(seed, (X.shape[1], n)) + normal(seed + 1, (X.shape[0], n), 0.3)
     return np.argmax(scores, axis=1)
-
-
-def one_hot(classes, n):
-    """The one-hot rows of the class numbers `classes`, shape (len(classes), n)."""
-    return np.eye(n)[classes]
 
 
 def random_weights(d, layers, seed, scale):
@@ -351,43 +345,6 @@ def numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=None, unweighted
 
 # --- tools the checks share ----------------------------------------------------------------------
 
-def as_count(value, what):
-    """value as an int, after checking that it is a whole number."""
-    number = as_array(value, (), what)[()]
-    if number != round(number):
-        raise Failed(f"{what} should be a whole number, not {number}")
-    return int(number)
-
-
-def as_tuple(value, size, what):
-    """The `size` things a function returns."""
-    try:
-        items = () if isinstance(value, (str, dict, plain.Unsupported)) else tuple(value)
-    except TypeError:
-        items = ()
-    if len(items) != size:
-        shown = len(items) if items else value if isinstance(value, plain.Unsupported) else type(value).__name__
-        raise Failed(f"{what} should return {size} values, not {shown}")
-    return items
-
-
-def assert_close(actual, expected, what, against, tol, hints=()):
-    """Fail unless |actual - expected| <= tol everywhere. A hint (other, text) names a known
-    mistake whose result is `other`: if actual matches it, the message is that text."""
-    worst = max_abs(actual - expected)
-    if worst <= tol:
-        return
-    for other, text in hints:
-        if np.shape(other) == np.shape(actual) and max_abs(actual - other) <= tol:
-            raise Failed(f"{what} {text}")
-    if np.shape(actual):
-        i = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(actual - expected)), actual.shape))
-        where = f" (at index {i}: yours is {actual[i]:.10g}, it should be {expected[i]:.10g})"
-    else:
-        where = f" (yours is {actual:.10g}, it should be {expected:.10g})"
-    raise Failed(f"{what} differs from {against} by {worst:.3g}{where}")
-
-
 def check_numpy_only(student, name):
     """Fail unless `name` is a function of the notebook that uses neither Keras, TensorFlow,
     scratchnn nor the tests: the tasks ask you to write the computation yourself."""
@@ -466,9 +423,9 @@ def check_evaluate(student, P, y, expected_loss, expected_accuracy):
                                "as class 1: Keras's binary accuracy predicts 1 only when p > 0.5"))
     kind = ("binary_crossentropy" if binary else
             "categorical_crossentropy" if y.ndim == 2 else "sparse_categorical_crossentropy")
-    assert_close(loss, expected_loss, "the loss", f"keras evaluate's (loss {kind})", 1e-10, loss_hints)
+    assert_close(loss, expected_loss, "the loss", f"keras evaluate's (loss {kind})", 1e-10, like=loss_hints)
     assert_close(accuracy, expected_accuracy, "the accuracy", f"keras evaluate's (metrics ['accuracy'], loss {kind})",
-                 1e-12, accuracy_hints)
+                 1e-12, like=accuracy_hints)
 
 
 @functools.lru_cache(maxsize=None)
@@ -500,7 +457,7 @@ def evaluate_hidden(student, rng):
     y = labels(X, seed + 1, 3)
     yb = (y == rng.integers(0, 3)) * 1.0
     for layers, scale, y_case, loss in [
-            (((8, "relu"), (3, "softmax")), 0.5, one_hot(y, 3), "categorical_crossentropy"),   # one-hot labels
+            (((8, "relu"), (3, "softmax")), 0.5, one_hot_of(y, 3), "categorical_crossentropy"),   # one-hot labels
             (((3, "softmax"),), 0.0, y, "sparse_categorical_crossentropy"),                   # all 1/3: ties
             (((1, "sigmoid"),), 0.0, yb, "binary_crossentropy"),                             # all exactly 0.5
             (((1, "sigmoid"),), 0.5, yb, "binary_crossentropy"),                             # other weights
@@ -686,9 +643,9 @@ def check_fit(student, X, Y, W, b, learning_rate, batch_size, epochs):
     wrong_divisor = numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=batch_size)
     weight_hints = [(wrong_divisor[1], f"is off: the last batch has {last} rows, not {batch_size}; the gradient "
                      f"of its mean loss is (P - Y) / {last}")] if last != batch_size else []
-    assert_close(W_new, W_keras, f"the final W, after {epochs} epochs,", against, tol, weight_hints)
+    assert_close(W_new, W_keras, f"the final W, after {epochs} epochs,", against, tol, like=weight_hints)
     assert_close(b_new, b_keras, f"the final b, after {epochs} epochs,", against, tol,
-                 [(wrong_divisor[2], weight_hints[0][1])] if weight_hints else [])
+                 like=[(wrong_divisor[2], weight_hints[0][1])] if weight_hints else [])
     loss_hints = [(numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, after=True)[0],
                    "holds the losses of all rows with the weights at the end of each epoch (what evaluate "
                    "would say): fit logs the mean of the batch losses, each computed before that batch's update"),
@@ -701,14 +658,14 @@ def check_fit(student, X, Y, W, b, learning_rate, batch_size, epochs):
                            f"{batch_size}, so weight each batch's loss by its number of rows"))
     history = np.array(history)
     assert_close(losses, history, "your list of epoch losses", "keras fit's history.history['loss']",
-                 1e-10 * max(1.0, max_abs(history)), loss_hints)
+                 1e-10 * max(1.0, max_abs(history)), like=loss_hints)
 
 
 def fit_data(seed, m, d, n, scale):
     """X (m, d), one-hot Y (m, n) that a linear model can learn, and a start W (d, n) of the given
     scale and b (n,), from seeds seed, ..., seed + 3."""
     X = normal(seed, (m, d))
-    return X, one_hot(labels(X, seed + 1, n), n), normal(seed + 2, (d, n), scale), normal(seed + 3, (n,), 0.1)
+    return X, one_hot_of(labels(X, seed + 1, n), n), normal(seed + 2, (d, n), scale), normal(seed + 3, (n,), 0.1)
 
 
 @TASKS.visible("fit_test", "Task 5: the visible tests pass.")

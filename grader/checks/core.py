@@ -161,20 +161,48 @@ def as_sequence(value, length, what, kind="a pair"):
     return value
 
 
-def assert_close(actual, expected, what, against, tol, hints=()):
+def as_tuple(value, size, what):
+    """The `size` things a function returns: a tuple, a list, an array... any sequence of that
+    length but a string or a dict (as_sequence takes tuples and lists only)."""
+    try:
+        items = () if isinstance(value, (str, dict, plain.Unsupported)) else tuple(value)
+    except TypeError:
+        items = ()
+    if len(items) != size:
+        shown = len(items) if items else value if isinstance(value, plain.Unsupported) else type(value).__name__
+        raise Failed(f"{what} should return {size} values, not {shown}")
+    return items
+
+
+def as_count(value, what):
+    """value as an int, after checking that it is a single finite whole number."""
+    number = as_array(value, (), what)[()]
+    if number != round(number):
+        raise Failed(f"{what} should be a whole number, not {number}")
+    return int(number)
+
+
+def assert_close(actual, expected, what, against, tol, hints=(), like=()):
     """Fail unless |actual - expected| <= tol everywhere. A hint (factor, text) names a known
-    mistake that makes actual equal factor * expected."""
+    mistake that makes actual equal factor * expected; a `like` pair (other, text) names a known
+    mistake whose result is `other`: when actual matches one, the message is `what` and its text.
+    Otherwise the message gives the largest difference and where it is (for a single number,
+    both values)."""
     worst = max_abs(actual - expected)
     if worst <= tol:
         return
     for factor, text in hints:
         if max_abs(actual - factor * expected) <= tol * abs(factor):
             raise Failed(f"{what} {text}")
-    where = ""
+    for other, text in like:
+        if np.shape(other) == np.shape(actual) and max_abs(actual - other) <= tol:
+            raise Failed(f"{what} {text}")
     if np.shape(actual):
         i = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(actual - expected)), np.shape(actual)))
-        where = f" (at index {i}: yours is {actual[i]:.10g}, it should be {expected[i]:.10g})"
-    raise Failed(f"{what} differs from {against} by up to {worst:.3g}{where}")
+        raise Failed(f"{what} differs from {against} by up to {worst:.3g} (at index {i}: yours is "
+                     f"{actual[i]:.10g}, it should be {expected[i]:.10g})")
+    values = f" (yours is {float(actual):.10g}, it should be {float(expected):.10g})" if np.shape(expected) == () else ""
+    raise Failed(f"{what} differs from {against} by {worst:.3g}{values}")
 
 
 # --- helpers -----------------------------------------------------------------------------------

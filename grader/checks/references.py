@@ -50,7 +50,12 @@ def one_hot(seed, m, n):
 
 def one_hot_from(rng, m, n):
     """m random one-hot labels over n classes drawn from the generator rng, shape (m, n)."""
-    return np.eye(n)[rng.integers(0, n, size=m)]
+    return one_hot_of(rng.integers(0, n, size=m), n)
+
+
+def one_hot_of(classes, n):
+    """The one-hot rows of the class numbers `classes` (0 to n-1), shape (len(classes), n)."""
+    return np.eye(n)[classes]
 
 
 def separable(rng, m):
