@@ -181,6 +181,10 @@ MEASURE = """() => {
     mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || describe(e)),
     images: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src')),
     wide: [], cutCode: [], cut: [],
+    // every figure: its size in the PNG and on the screen (a PNG has ~100 px per inch of figsize)
+    figures: [...art.querySelectorAll('img')].filter(i => i.naturalWidth > 0).map(i => ({
+      src: (i.getAttribute('src') || '').split('/').pop().slice(0, 12), natural: i.naturalWidth,
+      shown: Math.round(i.getBoundingClientRect().width)})),
     tfLog: [...art.querySelectorAll('div.cell_output')].map(o => o.textContent)
       .filter(t => /absl::InitializeLog|oneDNN custom operations|cpu_feature_guard/.test(t)).map(t => t.trim().slice(0, 80)),
   };
@@ -238,6 +242,7 @@ def _check(reports, key, what):
 def test_every_page_is_visited(reports):
     pages = {p for _, p in reports}
     assert "intro.html" in pages and "chapters/02_mlp/backprop.html" in pages, sorted(pages)
+    assert len(reports["desktop", "chapters/02_mlp/backprop.html"]["figures"]) >= 4   # the figures are measured
 
 
 def test_no_console_errors(reports):
@@ -277,6 +282,26 @@ def test_nothing_wider_than_its_column(reports):
 def test_code_and_outputs_not_cut(reports):
     _check(reports, "cutCode", "code cells or outputs with hidden text on the right")
     _check(reports, "cut", "content cut off by overflow: hidden")
+
+
+# The text column is 688 px on a desktop and 340 px on a phone. A figure no wider than the desktop
+# column shows at full size there and at >= 49 % on a phone (matplotlib's 10-pt labels >= 6.8 px);
+# a 13-inch row of panels showed at 54 % and 27 % (labels 4 px).
+SMALLEST_SHOWN = {"desktop": 0.99, "phone": 0.45}
+
+
+def test_figures_fit_the_column(reports):
+    bad = {}
+    for (w, page), rep in reports.items():
+        small = [f"{f['src']}... {f['natural']} px shown at {f['shown']} px ({f['shown'] / f['natural']:.0%})"
+                 for f in rep["figures"] if f["shown"] < SMALLEST_SHOWN[w] * f["natural"]]
+        if small:
+            bad[f"{w} {page}"] = small
+    if bad:
+        pytest.fail(f"figures shrunk below {SMALLEST_SHOWN} of their size (restack the panels so the figure "
+                    "is at most 688 px, about 6.8 in, wide) on " + f"{len(bad)} page visits:\n" + "\n".join(
+                        f"  {k}: " + "; ".join(v[:3]) + (f" (+{len(v) - 3} more)" if len(v) > 3 else "")
+                        for k, v in sorted(bad.items())), pytrace=False)
 
 
 def test_no_tensorflow_start_up_log_in_outputs(reports):
