@@ -54,8 +54,7 @@ browser:
 # `make book`), printed by Chromium (_ext/book_pdf.py), and put next to the website as book.pdf,
 # where every page's download menu links it.
 pdf: book browser
-	CHROMIUM=$(CHROMIUM) $(BIN)/python _ext/book_pdf.py
-	cp _build/pdf/book.pdf _build/html/book.pdf
+	CHROMIUM=$(CHROMIUM) $(BIN)/python _ext/book_pdf.py --publish
 
 # The browser tests reuse _build/html when it is newer than the sources (else they build it).
 # Two test workers share the machine: one BLAS thread each, so they do not fight over the cores.

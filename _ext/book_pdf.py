@@ -2,6 +2,7 @@
 
     python _ext/book_pdf.py              # build _build/singlehtml, print it to _build/pdf/book.pdf
     python _ext/book_pdf.py --no-build   # print the _build/singlehtml already there
+    python _ext/book_pdf.py --publish    # and put it next to the website (_build/html/book.pdf)
 
 The book is built once more as a single HTML page (`jupyter-book build . --builder singlehtml`,
 which reuses the executed notebooks of _build/.jupyter_cache that `make book` left, so nothing is
@@ -13,7 +14,9 @@ Before printing, the page is checked as a reader of the paper would see it, and 
 when a check fails: every formula typeset by MathJax (no raw `$$` or `\\frac` left in the text),
 every image loaded, no code line, formula, table or figure wider than the A4 text column (the
 course's print CSS wraps long code lines; a formula or table that is still too wide is scaled
-down to fit), the folded answers of the exercises opened. jupyter-book's own `pdfhtml` builder
+down to fit), the folded answers of the exercises opened. It is also made a book: a title page
+for each part, the answers gathered at the end of each chapter, an outline down to the sections
+of the pages. jupyter-book's own `pdfhtml` builder
 would need pyppeteer, which downloads a Chromium of its own, and `pdflatex` a TeX installation.
 """
 import argparse
@@ -21,6 +24,7 @@ import functools
 import http.server
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -31,6 +35,7 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parents[1]
 SINGLE = REPO / "_build" / "singlehtml"
 OUT = REPO / "_build" / "pdf" / "book.pdf"
+HTML = REPO / "_build" / "html"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -61,9 +66,10 @@ def build_single_page():
     return SINGLE / "intro.html"
 
 
-# Run in the page before printing: load every image, wait for MathJax to finish, open the folded
-# answers, and scale down what is still wider than the column after the print CSS wrapped code.
-PREPARE = """async () => {
+# Run in the page before printing, in this order: WAIT loads every image and waits for MathJax;
+# ARRANGE makes the web pages a book; PREPARE opens what is folded and scales down what is still
+# wider than the column after the print CSS wrapped code.
+WAIT = """async () => {
   const imgs = [...document.images];
   imgs.forEach(i => { i.loading = 'eager'; });
   await Promise.all(imgs.map(i => i.decode().catch(() => null)));
@@ -72,6 +78,75 @@ PREPARE = """async () => {
       await new Promise(r => setTimeout(r, 50));
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
   }
+}"""
+
+# The single page has the book's pages in order but not its parts, answers to the exercises right
+# under their questions, and six levels of headings. ARRANGE(parts), parts = [[first chapter's
+# docname, caption], ...]: a title page for each part (an h2, so the outline nests its chapters);
+# every exercise's answer moved to "Answers to the exercises" at the end of its chapter, with a
+# link each way; h6 headings set as bold paragraphs, so the PDF's outline stops at the pages'
+# sections. Returns the counts, and the parts whose chapter is missing.
+ARRANGE = """(parts) => {
+  const article = document.querySelector('article.bd-article') || document.body;
+  const text = el => { const c = el.cloneNode(true); c.querySelectorAll('.headerlink, button').forEach(x => x.remove());
+                       return c.textContent.trim().replace(/\\s+/g, ' '); };
+  const make = (tag, cls, content) => { const e = document.createElement(tag); e.className = cls;
+                                        if (content) e.textContent = content; return e; };
+  const done = {parts: 0, answers: 0, missingParts: []};
+  for (const [doc, caption] of parts) {
+    const span = document.getElementById('document-' + doc);
+    if (!span) { done.missingParts.push(doc); continue; }
+    const part = make('section', 'book-part');
+    part.appendChild(make('h2', 'book-part-title', caption));
+    span.parentNode.insertBefore(part, span);
+    done.parts++;
+  }
+  const titleOf = el => el.querySelector('.admonition-title');
+  const isAnswer = a => titleOf(a) && /^Answer\\b/.test(text(titleOf(a)));
+  for (const span of article.querySelectorAll('span[id^="document-chapters/"][id$="/index"]')) {
+    const chapter = span.nextElementSibling;
+    const answers = chapter ? [...chapter.querySelectorAll('div.admonition.dropdown')].filter(isAnswer) : [];
+    if (!answers.length) continue;
+    const number = (span.id.match(/chapters\\/0*(\\d+)/) || [])[1] || '';
+    const block = make('section', 'book-answers');
+    block.appendChild(make('h4', 'book-answers-title', `Answers to the exercises of chapter ${number}`));
+    let lastPage = null;
+    answers.forEach((answer, k) => {
+      const label = `${number}.${k + 1}`, id = `book-answer-${number}-${k + 1}`;
+      let page = answer.closest('section');
+      while (page && !(page.previousElementSibling && /^document-/.test(page.previousElementSibling.id || '')))
+        page = page.parentElement.closest('section');
+      const exercise = answer.previousElementSibling;
+      const asked = exercise && titleOf(exercise) && /^Exercise\\b/.test(text(titleOf(exercise))) ? exercise : null;
+      if (asked && !asked.id) asked.id = `book-exercise-${number}-${k + 1}`;
+      if (page && page !== lastPage) {
+        block.appendChild(make('p', 'book-answers-page', text(page.querySelector('h1, h2, h3, h4, h5, h6'))));
+        lastPage = page;
+      }
+      const moved = make('div', 'book-answer'); moved.id = id;
+      const head = make('p', 'book-answer-title');
+      const back = make('a', '', `Answer ${label}` + (asked ? ` (${text(titleOf(asked))})` : ''));
+      if (asked) back.href = '#' + asked.id;
+      head.appendChild(back); moved.appendChild(head);
+      [...answer.children].filter(c => c !== titleOf(answer)).forEach(c => moved.appendChild(c));
+      block.appendChild(moved);
+      const pointer = make('p', 'book-answer-pointer');
+      const there = make('a', '', `Answer ${label}`); there.href = '#' + id;
+      pointer.append(there, ' is at the end of the chapter.');
+      answer.replaceWith(pointer);
+      done.answers++;
+    });
+    chapter.appendChild(block);
+  }
+  for (const h of [...article.querySelectorAll('h6')]) {
+    const p = make('p', 'book-h6'); if (h.id) p.id = h.id;
+    while (h.firstChild) p.appendChild(h.firstChild);
+    h.replaceWith(p);
+  }
+  return done;
+}"""
+
+PREPARE = """async () => {
   // sphinx-togglebutton opens them on 'beforeprint', which a headless print does not send
   document.querySelectorAll('.admonition.toggle.toggle-hidden').forEach(a => a.classList.remove('toggle-hidden'));
   document.querySelectorAll('details.toggle-details').forEach(d => { d.open = true; });
@@ -160,7 +235,7 @@ PROBLEMS = {"untypeset": "math left untypeset", "mathErrors": "MathJax errors",
             "rawTex": "raw TeX in the text", "brokenImages": "images that did not load",
             "wide": "wider than the A4 column", "cutCode": "code or content cut at the right margin",
             "outgoing": "requests leaving localhost", "failed": "failed requests",
-            "errors": "console errors"}
+            "errors": "console errors", "missingParts": "parts whose first chapter is not in the page"}
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -175,10 +250,18 @@ def _serve(directory):
     return server
 
 
-def print_pdf(html, out=OUT, chromium=CHROMIUM, timeout=300):
+def book_parts(toc=REPO / "_toc.yml"):
+    """[(docname of the part's first chapter, the part's caption), ...] from _toc.yml."""
+    import yaml
+    return [(part["chapters"][0]["file"], part["caption"])
+            for part in yaml.safe_load(Path(toc).read_text()).get("parts", [])]
+
+
+def print_pdf(html, out=OUT, chromium=CHROMIUM, timeout=300, parts=()):
     """Print the HTML file `html` (with the files next to it) to the PDF `out` and return what was
-    checked: a dict of counts (pages, math, images, scaled) and of problems, each a list. Raises
-    PrintError, writing nothing, when a problem list is not empty."""
+    checked: a dict of counts (pages, math, images, scaled, arranged) and of problems, each a list.
+    `parts` as book_parts() gives them. Raises PrintError, writing nothing, when a problem list is
+    not empty."""
     html, out = Path(html).resolve(), Path(out)
     if not (os.path.isfile(chromium) and os.access(chromium, os.X_OK)):
         raise PrintError(f"No Chromium at {chromium}: install it (`sudo apt-get install chromium`) "
@@ -208,6 +291,10 @@ def print_pdf(html, out=OUT, chromium=CHROMIUM, timeout=300):
                 page.route("**/*", route)
                 page.emulate_media(media="print")
                 page.goto(f"http://127.0.0.1:{server.server_address[1]}/{html.name}", wait_until="load")
+                page.evaluate(WAIT)
+                report["arranged"] = page.evaluate(ARRANGE, [list(p) for p in parts])
+                if report["arranged"]["missingParts"]:
+                    report["missingParts"] = report["arranged"]["missingParts"]
                 report["scaled"] = page.evaluate(PREPARE)
                 report.update(page.evaluate(CHECK))
                 bad = {k: report[k] for k in PROBLEMS if report.get(k)}
@@ -244,6 +331,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-build", action="store_true", help="print the existing _build/singlehtml")
     parser.add_argument("--out", type=Path, default=OUT, help=f"the PDF (default {OUT.relative_to(REPO)})")
+    parser.add_argument("--publish", action="store_true",
+                        help=f"also put it next to the website, {(HTML / 'book.pdf').relative_to(REPO)}, in its download menu")
     args = parser.parse_args(argv)
     start = time.time()
     html = SINGLE / "intro.html"            # the root document (index.html only redirects to it)
@@ -253,11 +342,17 @@ def main(argv=None):
         parser.error(f"{html.relative_to(REPO)} is missing: run without --no-build")
     built = time.time()
     try:
-        r = print_pdf(html, args.out)
+        r = print_pdf(html, args.out, parts=book_parts())
     except PrintError as e:
         print(e, file=sys.stderr)
         return 1
+    if args.publish:
+        shutil.copyfile(args.out, HTML / "book.pdf")
+        sys.path.insert(0, str(Path(__file__).parent))
+        from course_sphinx import mark_book_pdf
+        mark_book_pdf(HTML)                  # the website's download menu now offers it
     print(f"{args.out}: {r['pdf_pages']} pages, {r['pdf_bytes'] / 1e6:.1f} MB, {r['pdf_images']} images; "
+          f"{r['arranged']['parts']} parts, {r['arranged']['answers']} answers moved to the ends of their chapters, "
           f"{r['math']} formulas typeset, {len(r['scaled'])} wide formulas/tables/figures scaled to the column "
           f"(single page built in {built - start:.0f} s, printed in {time.time() - built:.0f} s)")
     return 0

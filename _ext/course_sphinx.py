@@ -3,7 +3,12 @@
 - sphinx-thebe's and sphinx-togglebutton's inline scripts are registered twice (the second copy
   with filename '' instead of None), so every page logged
   "Identifier 'THEBE_JS_URL' has already been declared": each page keeps one copy of every script.
+- "book (PDF)" in every page's download menu, shown only where the site has the PDF: `make pdf`
+  puts book.pdf next to the pages after they are built, so each page loads _static/book_pdf.css,
+  which hides the entry while book.pdf is missing (written at the end of every build, and again
+  by `make pdf` through mark_book_pdf).
 """
+from pathlib import Path
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -33,7 +38,30 @@ def _book_pdf_button(app, pagename, templatename, context, doctree):
                 "label": "download-book-pdf-button"})
 
 
+BOOK_PDF_CSS = "book_pdf.css"
+_HIDE_ENTRY = ("/* No book.pdf next to the pages (`make pdf` makes it): its download entry is hidden. */\n"
+               ".btn-download-book-pdf-button { display: none !important; }\n")
+_SHOW_ENTRY = "/* book.pdf is next to the pages: its download entry is shown. */\n"
+
+
+def mark_book_pdf(html_dir):
+    """Write html_dir/_static/book_pdf.css: hide the "book (PDF)" entry unless html_dir/book.pdf
+    exists. Returns True when the entry is shown."""
+    html_dir = Path(html_dir)
+    shown = (html_dir / BOOK_PDF).is_file()
+    (html_dir / "_static").mkdir(parents=True, exist_ok=True)
+    (html_dir / "_static" / BOOK_PDF_CSS).write_text(_SHOW_ENTRY if shown else _HIDE_ENTRY)
+    return shown
+
+
+def _mark_after_build(app, exception):
+    if exception is None and app.builder.name == "html":
+        mark_book_pdf(app.outdir)
+
+
 def setup(app):
+    app.add_css_file(BOOK_PDF_CSS)
+    app.connect("build-finished", _mark_after_build)
     app.connect("html-page-context", _dedupe_scripts, priority=999)
     # after sphinx-book-theme's add_header_buttons (priority 501) made the menu
     app.connect("html-page-context", _book_pdf_button, priority=600)

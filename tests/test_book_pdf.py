@@ -36,16 +36,19 @@ PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>A test page</t
 <style>/* sphinx-togglebutton's folded admonition */
 .admonition.toggle-hidden .admonition-title ~ * {{ height: 0; opacity: 0; visibility: hidden; }}</style></head>
 <body><article class="bd-article">
-<h1>A test page</h1>
+<span id="document-chapters/01_test/index"></span><section><h3>Chapter one</h3>
+<span id="document-chapters/01_test/page"></span><section><h4>A test page</h4>
 <p>The softmax <span class="math notranslate nohighlight">\\(\\frac{{e^{{z_i}}}}{{\\sum_j e^{{z_j}}}}\\)</span>.</p>
 <div class="math notranslate nohighlight">\\[{display}\\]</div>
 <div class="cell_input"><pre>{code}</pre></div>
 <div class="cell_output"><img src="figure.png" alt="a figure"></div>
 <div class="cell_output"><pre style="white-space:pre">{summary}</pre></div>
 <table><tr>{cells}</tr></table>
+<div class="admonition tip"><p class="admonition-title">Exercise 1: THE_QUESTION</p><p>Why?</p></div>
 <div class="admonition dropdown toggle toggle-hidden"><p class="admonition-title">Answer</p>
 <p>THE_FOLDED_ANSWER</p></div>
 <p style="break-before: page">A second page.</p>
+</section></section>
 </article></body></html>"""
 WIDE = " + ".join(f"w_{{{i}}} x_{{{i}}}" for i in range(40))
 
@@ -75,7 +78,10 @@ def _page(tmp_path, *, display=r"\frac{\partial L}{\partial W} = X^\top \delta",
     return html
 
 
-def print_in_own_process(html, out):
+PARTS = [("chapters/01_test/index", "Part I. THE_PART")]
+
+
+def print_in_own_process(html, out, parts=PARTS):
     """book_pdf.print_pdf(html, out) run in a fresh Python: its result dict, or {"error": message}.
 
     Playwright's sync API refuses to start in a process that already runs an event loop, and the
@@ -86,7 +92,8 @@ def print_in_own_process(html, out):
         f"spec = importlib.util.spec_from_file_location('book_pdf', {str(REPO / '_ext' / 'book_pdf.py')!r})\n"
         "book_pdf = importlib.util.module_from_spec(spec); spec.loader.exec_module(book_pdf)\n"
         "try:\n"
-        f"    result = book_pdf.print_pdf({str(html)!r}, {str(out)!r}, chromium={CHROMIUM!r}, timeout=60)\n"
+        f"    result = book_pdf.print_pdf({str(html)!r}, {str(out)!r}, chromium={CHROMIUM!r}, timeout=60,\n"
+        f"                            parts={[list(p) for p in parts]!r})\n"
         "except book_pdf.PrintError as error:\n"
         "    result = {'error': str(error)}\n"
         "print(json.dumps(result, default=str))\n")
@@ -100,7 +107,9 @@ def test_a_page_prints_with_maths_figure_wrapped_code_and_answers(tmp_path):
     html = _page(tmp_path, display=WIDE)
     r = print_in_own_process(html, out)
     assert "error" not in r, r["error"] if "error" in r else r
-    assert out.exists() and r["pdf_pages"] == 2, r
+    # the part's title page, the chapter's page, the lesson's two pages, the chapter's answers
+    assert out.exists() and r["pdf_pages"] == 5, r
+    assert r["arranged"] == {"parts": 1, "answers": 1, "missingParts": []}, r
     assert r["math"] == 2 and r["pdf_images"] >= 1, r
     assert {"mjx-container", "table", "pre"} <= set(r["scaled"]), \
         f"the wide formula, table and unwrappable output should be scaled to the column: {r['scaled']}"
@@ -108,7 +117,20 @@ def test_a_page_prints_with_maths_figure_wrapped_code_and_answers(tmp_path):
         text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
                               text=True, check=True).stdout
         assert "END_OF_LONG_LINE" in text and "THE_FOLDED_ANSWER" in text, text
+        order = ["THE_PART", "Exercise 1: THE_QUESTION", "Answer 1.1 is at the end of the chapter",
+                 "A second page", "Answers to the exercises of chapter 1",
+                 "Answer 1.1 (Exercise 1: THE_QUESTION)", "THE_FOLDED_ANSWER"]
+        assert all(s in text for s in order), [s for s in order if s not in text]
+        assert [text.index(s) for s in order] == sorted(text.index(s) for s in order), \
+            "part, question, pointer, the rest of the page, then the answers: " + text
         assert "\\frac" not in text and "$$" not in text, text
+
+
+def test_a_part_whose_chapter_is_missing_gives_no_pdf(tmp_path):
+    out = tmp_path / "out" / "book.pdf"
+    r = print_in_own_process(_page(tmp_path), out, parts=[("chapters/99_gone/index", "Part IX")])
+    assert "chapters/99_gone/index" in r.get("error", ""), r
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("case, kwargs, problem", [
@@ -129,3 +151,15 @@ def test_pdf_facts_reject_a_truncated_file(tmp_path):
     bad.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Page >> endobj\n")
     with pytest.raises(book_pdf.PrintError, match="not a complete PDF"):
         book_pdf.pdf_facts(bad)
+
+
+def test_the_download_menu_offers_the_pdf_only_where_it_is(tmp_path):
+    spec = importlib.util.spec_from_file_location("course_sphinx", REPO / "_ext" / "course_sphinx.py")
+    course_sphinx = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course_sphinx)
+    css = tmp_path / "_static" / "book_pdf.css"
+    assert course_sphinx.mark_book_pdf(tmp_path) is False
+    assert "display: none" in css.read_text() and ".btn-download-book-pdf-button" in css.read_text()
+    (tmp_path / "book.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    assert course_sphinx.mark_book_pdf(tmp_path) is True
+    assert "display: none" not in css.read_text()

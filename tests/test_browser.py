@@ -392,6 +392,15 @@ def test_launch_and_download_buttons(tab, rel):
     assert download, f"no download button for {nb}: {links}"
     book = [h for h in links if h.endswith("/book.pdf")]   # `make pdf` puts it there (_ext/book_pdf.py)
     assert book and urlparse(book[0]).path == "/book.pdf", f"no 'book (PDF)' download of /book.pdf: {links}"
+    # offered only where the site has it (_build/html/_static/book_pdf.css hides it otherwise)
+    entry = page.locator(".bd-header-article a[href$='book.pdf']").first
+    shown = entry.evaluate("a => getComputedStyle(a).display !== 'none'")
+    has_pdf = (HTML / "book.pdf").is_file()
+    assert shown == has_pdf, (f"the 'book (PDF)' entry is {'shown' if shown else 'hidden'} but "
+                              f"{HTML / 'book.pdf'} {'exists' if has_pdf else 'does not exist'}")
+    if has_pdf:
+        got = page.request.get(book[0])
+        assert got.ok and got.body()[:5] == b"%PDF-", f"{book[0]}: HTTP {got.status}"
     got = page.request.get(download[0])
     assert got.ok, f"{download[0]}: HTTP {got.status}"
     assert json.loads(got.text())["nbformat"] == 4
