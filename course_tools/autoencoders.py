@@ -48,10 +48,13 @@ def psnr(reference, images, peak=1.0):
     return float("inf") if mse == 0 else float(10 * np.log10(peak ** 2 / mse))
 
 
-def show_digits(rows, titles=None, size=0.9, title=None):
+def show_digits(rows, titles=None, size=0.9, title=None, max_width=6.8):
     """One row of 8 x 8 grey images per entry of `rows` ({row label: array (n, 64)}, every row the
     same n), black for 0 and white for 1; `titles` ({row label: n strings}) are written above the
-    images of that row. Returns the figure."""
+    images of that row. Each image is `size` inches wide and the figure at most `max_width` inches
+    (the text column of the course's pages): rows too long for it wrap onto several lines, each line
+    showing the next images of every row, so the images of one index stay one above the other.
+    Returns the figure."""
     if not rows:
         raise ValueError("show_digits needs at least one row of images.")
     n = {len(np.asarray(images)) for images in rows.values()}
@@ -59,20 +62,36 @@ def show_digits(rows, titles=None, size=0.9, title=None):
         raise ValueError(f"every row must hold as many images; got row lengths {sorted(n)}.")
     n = n.pop()
     titles = titles or {}
-    fig, axes = plt.subplots(len(rows), n, figsize=(size * n + 1.2, size * len(rows) * 1.15 + 0.3),
-                             squeeze=False)
+    label_width = 1.2                                        # inches left of the images for the row labels
+    per_line = max(1, min(n, int((max_width - label_width) // size)))
+    lines = -(-n // per_line)                                # ceil: lines needed for n images
+    per_line = -(-n // lines)                                # the same lines, filled evenly
+    gap = 0.35                                               # a spacer between lines, in image heights
+    heights = ([1.0] * len(rows) + [gap]) * lines
+    fig, axes = plt.subplots(len(heights) - 1, per_line, squeeze=False,
+                             gridspec_kw=dict(height_ratios=heights[:-1]),
+                             figsize=(size * per_line + label_width,
+                                      size * (lines * len(rows) + (lines - 1) * gap) * 1.15 + 0.3))
+    for spacer in axes[len(rows)::len(rows) + 1]:
+        for ax in spacer:
+            ax.remove()
     for r, (label, images) in enumerate(rows.items()):
         images = np.asarray(images, dtype=np.float64).reshape(n, SIDE, SIDE)
-        for c in range(n):
-            ax = axes[r, c]
-            ax.imshow(images[c], cmap="gray", vmin=0.0, vmax=1.0)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if label in titles:
-                ax.set_title(titles[label][c], fontsize="x-small", pad=2)
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
+        for line in range(lines):
+            row_axes = axes[line * (len(rows) + 1) + r]
+            for c, ax in enumerate(row_axes):
+                index = line * per_line + c
+                if index >= n:                               # the last line may be shorter
+                    ax.remove()
+                    continue
+                ax.imshow(images[index], cmap="gray", vmin=0.0, vmax=1.0)
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if label in titles:
+                    ax.set_title(titles[label][index], fontsize="x-small", pad=2)
+            row_axes[0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize="small")
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, wrap=True)
     fig.tight_layout()
     return fig
 
