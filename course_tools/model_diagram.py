@@ -2,7 +2,7 @@
 
     from course_tools import model_diagram
     model_diagram.layer_stack(model)     # a Keras model or a scratchnn Sequential: layers, shapes, parameters
-    model_diagram.workflow()             # build -> compile -> fit -> evaluate -> predict
+    model_diagram.workflow()             # build -> compile -> fit -> evaluate -> predict, top to bottom
     model_diagram.fit_loop()             # the loops inside fit, and where each callback hook runs
 
 `keras.utils.plot_model` draws a similar picture of a Keras model, but it needs the `pydot` package
@@ -82,7 +82,7 @@ def layer_stack(model, ax=None, title=None):
     is written under the stack.
     """
     rows = layer_rows(model)
-    ax = _axes(ax, figsize=(7.5, 1.25 * len(rows) + 0.9))
+    ax = _axes(ax, figsize=(6.8, 1.25 * len(rows) + 0.9))
     box_w, box_h, gap = 3.6, 0.62, 0.55
     ys = [-(box_h + gap) * i for i in range(len(rows))]
     for i, (row, y) in enumerate(zip(rows, ys)):
@@ -109,27 +109,33 @@ def layer_stack(model, ax=None, title=None):
 
 
 def workflow(ax=None):
-    """The five calls of the Keras workflow, left to right, with what each one takes and returns."""
-    ax = _axes(ax, figsize=(11, 2.4))
+    """The five calls of the Keras workflow, top to bottom: what each one takes (left) and returns (right)."""
     steps = [("build", "Sequential([...])\nor keras.Model(in, out)", "a model with\nrandom weights"),
-             ("compile", "optimizer, loss,\nmetrics", "ready to train"),
-             ("fit", "x, y, epochs,\nbatch_size, validation,\ncallbacks", "a History\n(one value per epoch)"),
+             ("compile", "optimizer, loss, metrics", "ready to train"),
+             ("fit", "x, y, epochs, batch_size,\nvalidation, callbacks", "a History\n(one value per epoch)"),
              ("evaluate", "x_test, y_test", "[loss, metrics]\n(final weights)"),
              ("predict", "x_new", "outputs, e.g.\nprobabilities (m, n)")]
-    width, height, gap = 2.0, 1.15, 0.45
+    step, width, height = 0.78, 1.5, 0.5          # one row per call, its box in the middle column
+    ax = _axes(ax, figsize=(6.8, step * len(steps) + 0.5))
+    left = 2.5                  # the boxes' left edge: "takes" ends 0.2 before it, "returns" starts 0.2 after
+    ax.text(left - 0.2, 0.55, "takes", ha="right", va="center", fontsize=10, style="italic", color="0.25")
+    ax.text(left + width + 0.2, 0.55, "returns", ha="left", va="center", fontsize=10, style="italic",
+            color="#8a3b00")
     for i, (name, takes, returns) in enumerate(steps):
-        x = i * (width + gap)
-        ax.add_patch(FancyBboxPatch((x, 0), width, height, boxstyle="round,pad=0.02,rounding_size=0.12",
+        y = -i * step
+        ax.add_patch(FancyBboxPatch((left, y - height / 2), width, height,
+                                    boxstyle="round,pad=0.02,rounding_size=0.1",
                                     facecolor=_FILLS["layer"] if name == "fit" else _FILLS["step"],
                                     edgecolor="0.2", linewidth=1.1))
-        ax.text(x + width / 2, height - 0.2, name, ha="center", va="center", fontsize=12,
-                family="monospace", fontweight="bold")
-        ax.text(x + width / 2, 0.42, takes, ha="center", va="center", fontsize=8.5, color="0.25")
-        ax.text(x + width / 2, -0.18, returns, ha="center", va="top", fontsize=8.5, color="#8a3b00")
+        ax.text(left + width / 2, y, name, ha="center", va="center", fontsize=12, family="monospace",
+                fontweight="bold")
+        ax.text(left - 0.2, y, takes, ha="right", va="center", fontsize=10, color="0.25")
+        ax.text(left + width + 0.2, y, returns, ha="left", va="center", fontsize=10, color="#8a3b00")
         if i + 1 < len(steps):
-            ax.add_patch(FancyArrowPatch((x + width, height / 2), (x + width + gap, height / 2), **_ARROW))
-    ax.set_xlim(-0.1, len(steps) * (width + gap) - gap + 0.1)
-    ax.set_ylim(-0.85, height + 0.1)
+            ax.add_patch(FancyArrowPatch((left + width / 2, y - height / 2),
+                                         (left + width / 2, y - step + height / 2), **_ARROW))
+    ax.set_xlim(0, 6.8)
+    ax.set_ylim(-(len(steps) - 1) * step - height / 2 - 0.1, 0.75)
     return ax
 
 
