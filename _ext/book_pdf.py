@@ -138,6 +138,9 @@ ARRANGE = """(parts) => {
     });
     chapter.appendChild(block);
   }
+  // the contents page lists the parts too: as headings they would enter the outline twice
+  document.querySelectorAll('#jb-print-toc [role="heading"]').forEach(c => {
+    c.removeAttribute('role'); c.removeAttribute('aria-level'); });
   for (const h of [...article.querySelectorAll('h6')]) {
     const p = make('p', 'book-h6'); if (h.id) p.id = h.id;
     while (h.firstChild) p.appendChild(h.firstChild);

@@ -55,7 +55,7 @@ def mark_book_pdf(html_dir):
 
 
 def _mark_after_build(app, exception):
-    if exception is None and app.builder.name == "html":
+    if exception is None and app.builder.format == "html":     # the pages link it (html, singlehtml)
         mark_book_pdf(app.outdir)
 
 

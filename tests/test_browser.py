@@ -404,3 +404,47 @@ def test_launch_and_download_buttons(tab, rel):
     got = page.request.get(download[0])
     assert got.ok, f"{download[0]}: HTTP {got.status}"
     assert json.loads(got.text())["nbformat"] == 4
+
+
+# --- the book as one PDF (`make pdf`) ------------------------------------------------------------
+
+def _outline(pdf):
+    """The PDF's outline as nested [title, [children]] lists, read with poppler's pdftohtml."""
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-stdout", "-f", "1", "-l", "1", str(pdf)],
+                         capture_output=True, text=True, check=True).stdout
+    root, stack = [], []
+    level = root
+    for token in re.finditer(r"<outline>|</outline>|<item[^>]*>([^<]*)</item>", xml):
+        if token.group(0) == "<outline>":
+            stack.append(level)
+            level = level[-1][1] if level else level
+        elif token.group(0) == "</outline>":
+            level = stack.pop()
+        else:
+            level.append([" ".join(token.group(1).split()), []])
+    return root
+
+
+def test_the_whole_book_prints_as_a_book(site, tmp_path):
+    """`make pdf` on the real book (its single page reuses the notebooks executed for the site):
+    it prints, with a title page per part, every answer moved to the end of its chapter, and an
+    outline that nests the chapters under their parts."""
+    out = tmp_path / "book.pdf"
+    run = subprocess.run([sys.executable, str(REPO / "_ext" / "book_pdf.py"), "--out", str(out)],
+                         cwd=REPO, capture_output=True, text=True, timeout=1500,
+                         env={**os.environ, "CHROMIUM": CHROMIUM})
+    assert run.returncode == 0, f"make pdf's printing failed:\n{run.stderr[-3000:]}"
+    summary = run.stdout.strip().splitlines()[-1]
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())["parts"]
+    answers = sum(len(re.findall(r'class="dropdown admonition"[^>]*>\s*<p class="admonition-title">Answer\b',
+                                 (HTML / page).read_text())) for page in _pages())
+    assert answers > 30 and f"{len(toc)} parts, {answers} answers moved" in summary, summary
+    pages = int(re.search(r"(\d+) pages", summary).group(1))
+    assert pages > 300, summary
+    if shutil.which("pdftohtml"):                  # poppler-utils, where installed
+        top = _outline(out)[0][1]                  # under the book's title
+        parts = [(title, [c[0] for c in children]) for title, children in top if title.startswith("Part")]
+        assert [title for title, _ in parts] == [part["caption"] for part in toc], \
+            f"the outline should list each part once, in order: {[title for title, _ in top]}"
+        for (title, chapters), part in zip(parts, toc):
+            assert len(chapters) == len(part["chapters"]), f"{title}: its chapters in the outline are {chapters}"
