@@ -31,6 +31,7 @@ SHOTS = REPO / "_build" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 WIDTHS = {"desktop": 1280, "phone": 375}
 SCREENSHOT_PAGES = ["intro.html", "chapters/01_neuron/neuron.html", "chapters/02_mlp/backprop.html",
+                    "chapters/03_activations/activations.html", "chapters/09_autoencoders/autoencoders.html",
                     "chapters/04_keras_workflow/callbacks.html",
                     "chapters/04_keras_workflow/assignment_04.html"]
 # Everything that changes the website.
@@ -226,7 +227,7 @@ def reports(browser, site):
                 shot = SHOTS / f"{rel.replace('/', '_').removesuffix('.html')}_{width}px.png"
                 height = tab.page.evaluate("document.documentElement.scrollHeight")
                 tab.page.screenshot(path=str(shot), full_page=True,
-                                    clip={"x": 0, "y": 0, "width": width, "height": min(height, 4000)})
+                                    clip={"x": 0, "y": 0, "width": width, "height": min(height, 8000)})
         tab.page.close()
     return out
 
