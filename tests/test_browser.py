@@ -7,7 +7,7 @@ below checks one thing over all of them, so a failure names the check, the width
 The site is _build/html, reused when it is newer than every source, otherwise built here with the
 same command as `make book`. The browser is Debian's Chromium (`/usr/bin/chromium`, or $CHROMIUM),
 driven by Playwright's Python package; no browser is downloaded. Screenshots of a few pages at both
-widths go to _build/screenshots/.
+widths go to _build/screenshots/. The last test prints the whole book as `make pdf` does.
 """
 import functools
 import http.server
