@@ -296,8 +296,7 @@ def print_pdf(html, out=OUT, chromium=CHROMIUM, timeout=300, parts=()):
                 page.goto(f"http://127.0.0.1:{server.server_address[1]}/{html.name}", wait_until="load")
                 page.evaluate(WAIT)
                 report["arranged"] = page.evaluate(ARRANGE, [list(p) for p in parts])
-                if report["arranged"]["missingParts"]:
-                    report["missingParts"] = report["arranged"]["missingParts"]
+                report["missingParts"] = report["arranged"]["missingParts"]
                 report["scaled"] = page.evaluate(PREPARE)
                 report.update(page.evaluate(CHECK))
                 bad = {k: report[k] for k in PROBLEMS if report.get(k)}

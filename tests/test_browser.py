@@ -285,8 +285,8 @@ def test_code_and_outputs_not_cut(reports):
     _check(reports, "cut", "content cut off by overflow: hidden")
 
 
-# The text column is 688 px on a desktop and 340 px on a phone. A figure no wider than the desktop
-# column shows at full size there and at >= 49 % on a phone (matplotlib's 10-pt labels >= 6.8 px);
+# The text column is 688 px on a desktop and 343 px on a phone. A figure no wider than the desktop
+# column shows at full size there and at about 50 % on a phone (matplotlib's 10-pt labels ~7 px);
 # a 13-inch row of panels showed at 54 % and 27 % (labels 4 px).
 SMALLEST_SHOWN = {"desktop": 0.99, "phone": 0.45}
 
