@@ -5,15 +5,16 @@
 TF_CPP_MIN_LOG_LEVEL silences TensorFlow's own C++ logging, but not everything importing it
 prints: absl's "All log messages before absl::InitializeLog() is called are written to STDERR"
 and the oneDNN/cuda notices are written by C++ straight to file descriptor 2 (which a notebook
-kernel shows as the cell's output). So stderr's descriptor points at /dev/null while TensorFlow
-is imported, and is put back afterwards: errors raised later are shown as usual.
+kernel shows as the cell's output, and `nbgrader validate` counts as a failing test). So stderr's
+descriptor points at /dev/null while TensorFlow is imported and looks for devices, and is put
+back afterwards: errors raised later are shown as usual.
 """
 import contextlib
 import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")   # no C++ start-up chatter
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ["KERAS_BACKEND"] = "tensorflow"           # the course runs Keras on TensorFlow
 
 
 @contextlib.contextmanager
@@ -36,6 +37,9 @@ def _quiet_fd2():
 with _quiet_fd2():
     import tensorflow as tf  # noqa: E402
     import keras  # noqa: E402
+    # TensorFlow looks for GPUs at its first operation; without one, the full `tensorflow` package
+    # (the one pip and Colab install) logs "failed call to cuInit" as an error. Look now, quietly.
+    tf.config.list_physical_devices()
 
 tf.get_logger().setLevel("ERROR")
 

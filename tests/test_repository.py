@@ -1,21 +1,45 @@
-"""The repository address is set once, in _config.yml; the lessons' install cells follow it."""
-from course_tools import repository
+"""The public repository's address is set once, in _config.yml: the install cells of the lessons,
+of the assignments' sources and of the student notebooks, and README.md's install command, follow it;
+the author is set once too, and the licences name the same."""
+import json
+
+import yaml
+
+from grader.course import REPO
+from tools import repository
 
 
-def test_every_lesson_installs_from_the_configured_repository():
-    assert len(repository.lessons()) >= 9
+def test_every_install_command_names_the_configured_repository():
+    kinds = {path.relative_to(REPO).parts[0] for path in repository.installers()}
+    assert kinds == {"chapters", "solutions", "README.md"}
+    assert len(repository.installers()) >= 2 * 9 + 9 + 1      # lessons, student notebooks, sources, README
     bad = repository.stale()
-    assert not bad, (f"lessons install from another address than _config.yml's {repository.url()}: "
-                     f"{bad}; run `.venv/bin/python -m course_tools.repository` to rewrite them")
+    assert not bad, (f"these install from another address than _config.yml's {repository.url()}: {bad}; "
+                     "run `.venv/bin/python -m tools.repository` to rewrite them")
 
 
-def test_rewriting_keeps_the_notebook_format(tmp_path, monkeypatch):
-    src, original = repository.lessons()[0], repository.url()
-    copy = tmp_path / "chapters" / "x" / src.name
-    copy.parent.mkdir(parents=True)
-    copy.write_bytes(src.read_bytes())
-    monkeypatch.setattr(repository, "REPO", tmp_path)
-    assert repository.write("https://github.com/someone/fork") == [f"chapters/x/{src.name}"]
-    assert repository.stale("https://github.com/someone/fork") == {}
-    repository.write(original)
-    assert copy.read_bytes() == src.read_bytes()
+def test_a_fork_changes_the_address_once(tmp_path):
+    """write() rewrites the lessons, the sources and the README of a copy, keeping each file's
+    format; the student notebooks are left to the release (nbgrader checksums their cells)."""
+    for name in ["_config.yml", "README.md", "chapters/01_neuron/neuron.ipynb",
+                 "chapters/01_neuron/assignment_01.ipynb", "solutions/01_neuron/assignment_01.ipynb"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes((REPO / name).read_bytes())
+    fork = "https://github.com/someone/fork"
+    assert repository.write(fork, root=tmp_path) == [
+        "chapters/01_neuron/neuron.ipynb", "solutions/01_neuron/assignment_01.ipynb", "README.md"]
+    assert repository.stale(fork, root=tmp_path) == {"chapters/01_neuron/assignment_01.ipynb": repository.url()}
+    lesson = json.loads((tmp_path / "chapters/01_neuron/neuron.ipynb").read_text())
+    assert f'"nn-from-scratch[course] @ git+{fork}"' in "".join(lesson["cells"][1]["source"])
+    assert f"nn-from-scratch[course,grading] @ git+{fork}" in (tmp_path / "README.md").read_text()
+    repository.write(repository.url(), root=tmp_path)
+    for name in ["README.md", "chapters/01_neuron/neuron.ipynb", "solutions/01_neuron/assignment_01.ipynb"]:
+        assert (tmp_path / name).read_bytes() == (REPO / name).read_bytes(), f"{name} changed format"
+
+
+def test_the_author_is_set_once():
+    author = yaml.safe_load((REPO / "_config.yml").read_text())["author"]
+    assert author, "_config.yml's author is empty: the footer and the licences need it"
+    for licence in ["LICENSE", "LICENSE-CONTENT.md"]:
+        assert f"Copyright (c) 2026 {author}" in (REPO / licence).read_text(), f"{licence} names another author"
+    assert f'name = "{author}"' in (REPO / "pyproject.toml").read_text()

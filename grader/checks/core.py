@@ -93,7 +93,7 @@ class Tasks:
     """The graded cells of one assignment: grade id -> check, as registered with `visible`/`hidden`."""
 
     def __init__(self, numpy_only=True):
-        self.numpy_only, self.checks, self.passed = numpy_only, {}, {}
+        self.numpy_only, self.checks, self.passed, self.hidden_ids = numpy_only, {}, {}, set()
         # what the grading kernel does not have: for NumPy tasks, every library that could do them
         self.hidden_packages = FORBIDDEN if numpy_only else ("scratchnn", "course_tools", "grader")
 
@@ -108,6 +108,7 @@ class Tasks:
         """Register the check of a hidden test cell: check(student, rng), rng drawn per student."""
         def register(check):
             self.checks[grade_id], self.passed[grade_id] = check, "The hidden tests pass."
+            self.hidden_ids.add(grade_id)
             return check
         return register
 
@@ -120,11 +121,36 @@ class Tasks:
         """What a test cell runs on the student's machine: the check against the notebook's functions."""
         if grade_id not in self.checks:
             raise ValueError(f"No test {grade_id!r}; this assignment has {sorted(self.checks)}.")
+        __tracebackhide__ = True    # IPython shows the student the message, not this frame
         student = LocalStudent(namespace, self.numpy_only)
         try:
             print(self.decide(grade_id, student, np.random.default_rng(0)))
         except Failed as failure:
             raise AssertionError(str(failure)) from None
+
+    def report(self, namespace, hidden=False):
+        """Every test's verdict at once, printed, on the student's machine: nothing is raised, so
+        one failing task does not hide the others. With hidden=True, the hidden tests run too, on
+        fresh random inputs (others at each call; the grader draws its own)."""
+        rng, rows = np.random.default_rng(), []
+        for grade_id in self.checks:
+            if grade_id in self.hidden_ids and not hidden:
+                continue
+            try:
+                rows.append((grade_id, True, self.decide(grade_id, LocalStudent(namespace, self.numpy_only), rng)))
+            except Failed as failure:
+                rows.append((grade_id, False, f"FAILS: {failure}"))
+            except Exception as error:    # a fault of the test itself: say so, and go on
+                rows.append((grade_id, False, f"could not run ({type(error).__name__}: {error})"))
+        width = max(len(grade_id) for grade_id, _, _ in rows)
+        for grade_id, _, text in rows:
+            print(f"{grade_id:<{width}}  {text}")
+        failed = sum(not ok for _, ok, _ in rows)
+        if hidden:
+            print(f"\n{len(rows) - failed} of the {len(rows)} tests pass (the hidden ones on fresh random inputs).")
+        else:
+            print(f"\n{len(rows) - failed} of the {len(rows)} visible tests pass. "
+                  "tests.report(globals(), hidden=True) also runs the hidden tests, on fresh random inputs.")
 
 
 # --- comparisons -------------------------------------------------------------------------------
