@@ -18,7 +18,7 @@ What never goes in: solutions/ (the sources, with solutions and hidden tests), t
 typical-mistake corpora are near-solutions), nbgrader_config.py, .ci/, tools/, the instructor's
 workflow, anything generated (gradebook, submissions, feedback, _build/). The export is checked
 before it is left in DEST: no nbgrader solution or hidden-test marker and no line of a solution or
-of a hidden test may appear in any file (`leaks`).
+hidden-test block may appear in any file (`leaks`).
 
 DEST is created, or, if it is a clone of the public repository (a `.git` folder and the course's
 pyproject.toml), everything but `.git` is replaced, so `git status` there shows what changed.
@@ -37,7 +37,7 @@ TEMPLATES = Path(__file__).resolve().parent / "public"
 COPIED = ["_config.yml", "_toc.yml", "intro.md", "_ext", "_static", "chapters", "scratchnn", "course_tools",
           "grader", "pyproject.toml", "requirements.txt", "course.mk", "binder", ".gitignore", "LICENSE",
           "LICENSE-CONTENT.md", "benchmarks/fit_speed.py"]
-INSTRUCTOR_ONLY = re.compile(r"<!-- instructor-only -->.*?<!-- /instructor-only -->\n?", re.S)
+INSTRUCTOR_ONLY = re.compile(r"<!-- instructor-only -->.*?<!-- /instructor-only -->", re.S)
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 _BLOCK = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
 
@@ -55,9 +55,7 @@ def export(dest, root=REPO):
         raise ExportError(f"these notebooks install the course from another address than _config.yml's "
                           f"{repository.url(root)}: {sorted(bad)}; run `python -m tools.repository` first")
     dest.mkdir(parents=True, exist_ok=True)
-    for old in dest.iterdir():
-        if old.name != ".git":
-            shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
+    _empty(dest)
     written = []
     for name in _tracked(root, COPIED):
         _copy(root / name, dest / name)
@@ -70,9 +68,9 @@ def export(dest, root=REPO):
     written.append("README.md")
     found = leaks(dest, root)
     if found:
-        shutil.rmtree(dest) if not (dest / ".git").exists() else None
-        raise ExportError("the export would publish solution or hidden-test text, so nothing was left in "
-                          f"{dest}:\n" + "\n".join(found[:20]))
+        _empty(dest)
+        raise ExportError(f"the export would publish solution or hidden-test text, so {dest} was emptied:\n"
+                          + "\n".join(found[:20]))
     return sorted(written)
 
 
@@ -82,36 +80,49 @@ def public_readme(root=REPO):
     return re.sub(r"\n{3,}", "\n\n", INSTRUCTOR_ONLY.sub("", text))
 
 
-def secret_lines(root=REPO):
-    """{line: where it comes from} for every line of a solution or of a hidden test in solutions/
-    that could not be there by chance (blank lines, comments and short lines such as `return P`
-    are left out: they are not the solution)."""
-    out = {}
+def secret_blocks(root=REPO):
+    """(where, lines) for every solution and hidden-test block of solutions/: its lines that could
+    not be there by chance (stripped; blank lines, comments and lines under 12 characters left out).
+    A solution block of one such line (`return np.geomspace(low, high, n)`) says too little to be
+    told from course material that teaches the same thing, so solution blocks count from two lines;
+    a hidden test counts from one."""
+    out = []
     for path in sorted(Path(root).glob("solutions/*/*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             for kind, block in _BLOCK.findall("".join(cell["source"])):
-                for line in block.splitlines():
-                    line = line.strip()
-                    if len(line) >= 24 and not line.startswith("#"):
-                        out.setdefault(line, f"{path.relative_to(root).as_posix()} ({kind.lower()})")
+                lines = [line.strip() for line in block.splitlines()]
+                lines = [line for line in lines if len(line) >= 12 and not line.startswith("#")]
+                if len(lines) >= (2 if kind == "SOLUTION" else 1):
+                    out.append((f"{path.relative_to(root).as_posix()} ({kind.lower()})", lines))
     return out
 
 
 def leaks(dest, root=REPO):
-    """What of the solutions or the hidden tests the tree `dest` gives away: each a line of text."""
-    secrets, found = secret_lines(root), []
+    """What of the solutions or the hidden tests the tree `dest` gives away, one line of text each:
+    a file of solutions/ or tests/, an nbgrader solution or hidden-test marker in a notebook, or
+    every line of a solution or hidden-test block found in one file, in order."""
+    blocks, found = secret_blocks(root), []
     for path in sorted(p for p in Path(dest).rglob("*") if p.is_file() and ".git" not in p.parts):
+        where = path.relative_to(dest).as_posix()
+        if where.split("/")[0] in ("solutions", "tests"):
+            found.append(f"{where}: a file of the instructor's {where.split('/')[0]}/")
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
         if path.suffix == ".ipynb":      # the code as it reads, not JSON-escaped
             text = "\n".join("".join(cell["source"]) for cell in json.loads(text)["cells"])
-        where = path.relative_to(dest).as_posix()
-        found += [f"{where}: nbgrader marker {marker!r}" for marker in MARKERS if marker in text]
-        lines = {line.strip() for line in text.splitlines()}
-        found += [f"{where}: {line!r}, a line of {secrets[line]}" for line in sorted(lines & secrets.keys())]
+            found += [f"{where}: nbgrader marker {marker!r}" for marker in MARKERS if marker in text]
+        lines = [line.strip() for line in text.splitlines()]
+        found += [f"{where}: the {kind} block starting {block[0]!r}" for kind, block in blocks
+                  if _in_order(block, lines)]
     return found
+
+
+def _in_order(block, lines):
+    """Whether every line of `block` is among `lines`, in the same order."""
+    rest = iter(lines)
+    return all(any(line == other for other in rest) for line in block)
 
 
 def _check_destination(dest, root):
@@ -123,6 +134,17 @@ def _check_destination(dest, root):
     if not ((dest / ".git").is_dir() and project.is_file() and 'name = "nn-from-scratch"' in project.read_text()):
         raise ExportError(f"{dest} is neither empty nor a clone of the course's public repository (a .git folder "
                           "and the course's pyproject.toml): nothing was written there")
+
+
+def _empty(dest):
+    """Delete everything in dest but its .git folder."""
+    for old in dest.iterdir():
+        if old.name == ".git":
+            continue
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
+            old.unlink()
 
 
 def _tracked(root, paths):

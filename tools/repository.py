@@ -20,7 +20,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 # `nn-from-scratch[course] @ git+<address>`, as the install cells and README.md write it
-_INSTALL = re.compile(r'(nn-from-scratch\[[a-z,]+\] @ git\+)(https://[^"\s`\\]+)')
+_INSTALL = re.compile(r'(nn-from-scratch(?:\[[a-z,]+\])? @ git\+)(https://[^"\s`\\]+)')
 
 
 def url(root=None):
