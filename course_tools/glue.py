@@ -5,7 +5,7 @@
     glue("test_accuracy", accuracy)
 
 Outside a book build (Colab, plain Jupyter) MyST-NB may be missing: then nothing is shown or stored,
-and the value is simply returned, so a page runs the same everywhere.
+so a page runs the same everywhere. It returns nothing, so a cell ending in `glue(...)` shows no output.
 """
 try:
     from myst_nb import glue as _myst_glue
@@ -14,7 +14,12 @@ except ImportError:  # pragma: no cover - MyST-NB is only needed to build the bo
 
 
 def glue(name, value, display=False):
-    """Store `value` under `name` for {glue:text} in the page's Markdown; return `value`."""
+    """Store `value` under `name` for {glue:text} in the page's Markdown.
+
+    A NumPy scalar is stored as the Python number it holds (its repr, `np.float64(0.5)`, could
+    not be formatted by {glue:text}`name:.3f`).
+    """
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        value = value.item()
     if _myst_glue is not None:
         _myst_glue(name, value, display=display)
-    return value
