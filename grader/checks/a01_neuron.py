@@ -213,3 +213,4 @@ def sgd_step_hidden(student, rng):
 
 
 run = TASKS.run
+report = TASKS.report

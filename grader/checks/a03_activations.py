@@ -448,3 +448,4 @@ def dead_hidden(student, rng):
 
 
 run = TASKS.run
+report = TASKS.report

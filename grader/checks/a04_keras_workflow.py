@@ -686,3 +686,4 @@ def fit_hidden(student, rng):
 
 
 run = TASKS.run
+report = TASKS.report

@@ -294,3 +294,4 @@ def weights_hidden(student, rng):
 
 
 run = TASKS.run
+report = TASKS.report

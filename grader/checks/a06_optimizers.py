@@ -401,3 +401,4 @@ def choice_hidden(student, rng):
 
 
 run = TASKS.run
+report = TASKS.report

@@ -242,3 +242,4 @@ def experiment_hidden(student, rng):
 
 
 run = TASKS.run
+report = TASKS.report

@@ -449,3 +449,4 @@ def experiment_hidden(student, rng):
 
 
 run = TASKS.run
+report = TASKS.report
