@@ -209,3 +209,11 @@ def test_report_lists_every_verdict_without_stopping():
     assert "3 of the 5 visible tests pass." in text
     assert "crossentropy_test  FAILS: categorical_crossentropy is not defined" in text
     assert re.search(r"perceptron_test +FAILS: ", text) and re.search(r"sgd_step_test +Task 5", text)
+
+
+def test_binder_pins_python_and_the_course_environment(exported):
+    dest, _ = exported
+    assert (dest / "binder/runtime.txt").read_text().strip() == "python-3.11"
+    assert "-r ../requirements.txt" in (dest / "binder/requirements.txt").read_text().splitlines()
+    assert "pip install --no-deps ." in (dest / "binder/postBuild").read_text()
+    assert (dest / "binder/postBuild").stat().st_mode & 0o111, "repo2docker runs postBuild only if executable"
