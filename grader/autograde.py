@@ -16,7 +16,6 @@ Only `dispatch` knows how work is spread: to grade on a cluster, replace it with
 `client.map(grade_student, jobs)`; `grade_student` takes and returns plain data.
 """
 import os
-import shutil
 import sys
 import threading
 import time
@@ -29,11 +28,12 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells,
                                     OverwriteKernelspec)
 
-from . import course, sandbox
+from . import course, sandbox, submission
 from .checks import for_assignment, references
 from .execute import Kernel, execute
 from .gradebook import GradebookWriter
-from .verdicts import Verdicts, course_secret
+from .safety import remove_tree, safe_text, safe_tree
+from .verdicts import Verdicts, answers_digest, course_secret
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Job:
     cell_timeout: int = 120
     total_timeout: int = 300
     secret: str = ""          # the course secret, for assignments with checks (grader.verdicts)
+    refused: str = ""         # why the submission was refused when the class was listed
 
 
 @dataclass
@@ -60,13 +61,14 @@ def db_url(root):
     return f"sqlite:///{Path(root) / 'gradebook.db'}"
 
 
-def prepare(path, job, notebook_id):
-    """The submitted notebook with the instructor's cells restored and outputs cleared."""
+def prepare(name, data, job, notebook_id):
+    """The submitted notebook (`data`, its bytes) with the instructor's cells restored and outputs cleared."""
     try:
-        nb = nbformat.read(str(path), as_version=4)
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as error:
-        raise ValueError(f"{path.name} is not a valid notebook ({type(error).__name__}: {str(error)[:200]})")
+        raise ValueError(f"{name} is not a valid notebook ({type(error).__name__}: {safe_text(error, 200)})")
+    nb = nbformat.from_dict(safe_tree(nb))       # JSON may carry lone surrogates: not into the gradebook
     resources = {"nbgrader": {"notebook": notebook_id, "assignment": job.assignment, "db_url": db_url(job.root),
                               "student": job.student}}
     for step in [ClearOutput(), DeduplicateIds(), OverwriteKernelspec(), OverwriteCells(add_missing_cells=True),
@@ -77,32 +79,53 @@ def prepare(path, job, notebook_id):
 
 def grade_student(job, spares=None):
     """Execute every notebook of one submission in the sandbox; write the results to the staging folder.
-    `spares` (a local pool's Spares) gives a kernel started ahead, and starts the next one."""
+    `spares` (a local pool's Spares) gives a kernel started ahead, and starts the next one.
+    Whatever goes wrong, here or in the kernel, is this student's outcome ("not graded: why"),
+    never an exception: the other students are graded and recorded all the same."""
     start, outcome = time.monotonic(), Outcome(job.student)
-    root = Path(job.root)
-    checks = for_assignment(job.assignment)
-    submitted = root / "submitted" / job.student / job.assignment
-    staged = staging(root, job.assignment) / job.student / job.assignment
-    shutil.rmtree(staged, ignore_errors=True)
-    for path in sorted(submitted.glob("*.ipynb")):
-        try:
-            nb = prepare(path, job, path.stem)
-        except Exception as error:
-            outcome.problems.append(str(error))
-            continue
-        verdicts = Verdicts(checks, job.assignment, job.student, job.secret) if checks else None
-        nb, problems = execute(nb, (spares.take() if spares else None) or new_kernel(job),
-                               cell_timeout=job.cell_timeout, total_timeout=job.total_timeout, verdicts=verdicts,
-                               on_ready=(lambda: spares.start(job)) if spares else None)
-        outcome.problems += problems
-        staged.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, str(staged / path.name))
-        outcome.executed = True
-    for extra in ["timestamp.txt"]:
-        if (submitted / extra).exists() and staged.exists():
-            shutil.copy(submitted / extra, staged / extra)
+    staged = staging(Path(job.root), job.assignment) / job.student / job.assignment
+    try:
+        if job.refused:
+            raise submission.Refused(job.refused)
+        _grade_notebooks(job, spares, outcome, staged)
+    except submission.Refused as refusal:
+        outcome.problems.append(f"refused: {refusal}")
+        outcome.executed = False
+    except Exception as error:     # a fault while grading this student (I/O, encoding, clean-up...)
+        outcome.problems.append(f"grading failed ({type(error).__name__}: {safe_text(error, 300)})")
+        outcome.executed = False
+    if not outcome.executed:
+        remove_tree(str(staged))
+    outcome.problems = [safe_text(problem, 2000) for problem in outcome.problems]
     outcome.seconds = time.monotonic() - start
     return outcome
+
+
+def _grade_notebooks(job, spares, outcome, staged):
+    checks = for_assignment(job.assignment)
+    remove_tree(str(staged))
+    uploaded = submission.read(job.root, job.assignment, job.student)
+    for name, data in sorted(uploaded.notebooks.items()):
+        stem = name[:-len(".ipynb")]
+        try:
+            nb = prepare(name, data, job, stem)
+        except Exception as error:
+            outcome.problems.append(safe_text(error, 500))
+            continue
+        verdicts = Verdicts(checks, job.assignment, job.student, job.secret, answers_digest(nb)) if checks else None
+        nb, problems = execute(nb, (spares.take() if spares else None) or new_kernel(job),
+                               cell_timeout=job.cell_timeout, total_timeout=job.total_timeout, verdicts=verdicts,
+                               on_ready=(lambda: spares.start(job)) if spares else None,
+                               new_kernel=lambda: new_kernel(job))
+        outcome.problems += problems
+        staged.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nbformat.from_dict(safe_tree(nb)), str(staged / name))
+        outcome.executed = True
+    if not uploaded.notebooks:
+        outcome.problems.append(f"no notebook in submitted/{job.student}/{job.assignment}")
+    for extra, data in uploaded.extras.items():
+        if staged.exists():
+            (staged / extra).write_bytes(data)
 
 
 def new_kernel(job):
@@ -147,9 +170,18 @@ def dispatch(jobs, workers, report):
     spares = Spares()
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(grade_student, job, spares) for job in jobs]
+            futures = {pool.submit(grade_student, job, spares): job for job in jobs}
             for future in as_completed(futures):
-                report(future.result())
+                try:
+                    outcome = future.result()
+                except Exception as error:      # grade_student returns its faults; this is a last resort
+                    outcome = Outcome(futures[future].student,
+                                      problems=[f"grading failed ({type(error).__name__}: {safe_text(error, 300)})"])
+                try:
+                    report(outcome)
+                except Exception as error:
+                    print(f"could not report {outcome.student}: {type(error).__name__}: {safe_text(error, 300)}",
+                          file=sys.stderr)
     finally:
         spares.close()
 
@@ -159,11 +191,15 @@ def staging(root, assignment):
 
 
 def already_graded(root, assignment, student):
-    """True when autograded/<student>/<assignment>/ holds a notebook at least as new as every submitted one."""
+    """True when autograded/<student>/<assignment>/ holds a notebook at least as new as every submitted
+    one (looked at without following links: a refused submission is never "already graded")."""
     graded = Path(root) / "autograded" / student / assignment
-    submitted = list((Path(root) / "submitted" / student / assignment).glob("*.ipynb"))
-    return all((graded / p.name).exists() and (graded / p.name).stat().st_mtime >= p.stat().st_mtime
-               for p in submitted) and bool(submitted)
+    try:
+        listed = submission.read(root, assignment, student, contents=False)
+    except submission.Refused:
+        return False
+    return bool(listed.mtimes) and all(
+        (graded / name).is_file() and (graded / name).stat().st_mtime >= mtime for name, mtime in listed.mtimes.items())
 
 
 def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False, cell_timeout=120,
@@ -183,11 +219,12 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     if secret:   # the references need TensorFlow: import it while the gradebook and kernels get ready
         threading.Thread(target=references.warm_up, daemon=True).start()
     _ensure_in_gradebook(root, assignment)
-    students = sorted(p.parent.name for p in (root / "submitted").glob(f"*/{assignment}") if p.is_dir())
-    pending = [s for s in students if force or not already_graded(root, assignment, s)]
+    found, refused = submission.students(root, assignment)
+    students = sorted([*found, *refused])
+    pending = [s for s in students if s in refused or force or not already_graded(root, assignment, s)]
     print(f"{assignment}: {len(students)} submissions, {len(pending)} to grade"
           f"{'' if force else ' (already graded ones skipped; --force grades all)'}", file=out)
-    shutil.rmtree(staging(root, assignment), ignore_errors=True)
+    remove_tree(str(staging(root, assignment)))
     outcomes, start = {}, time.monotonic()
 
     def report(outcome):
@@ -210,7 +247,8 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     if pending:
         writer = GradebookWriter(root, assignment, staging(root, assignment).relative_to(root))
         try:
-            dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret) for s in pending],
+            dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret, refused.get(s, ""))
+                      for s in pending],
                      jobs or os.cpu_count() or 1, lambda outcome: (report(outcome), record(outcome)))
         finally:
             writer.close()     # waits until every graded student is recorded

@@ -9,7 +9,6 @@ tests no points.
 """
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -22,6 +21,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from . import sandbox
+from .safety import remove_tree, safe_text
 from .verdicts import is_setup_cell, is_test_cell, run_code
 
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
@@ -52,10 +52,31 @@ class SandboxedKernelManager(AsyncKernelManager):
         return command if self.unsafe else sandbox.wrap(command, *self.sandbox_args)
 
 
+class NotebookTimeout(Exception):
+    """The notebook's whole time is spent."""
+
+
 class LimitedClient(NotebookClient):
-    """A NotebookClient that keeps at most `max_output_bytes` of output per cell."""
+    """A NotebookClient that keeps at most `max_output_bytes` of output per cell, and gives each
+    cell (and each call of a check) at most what is left of the notebook's time, `deadline`."""
 
     max_output_bytes = 200_000
+    deadline = float("inf")
+    total_timeout = None
+
+    def _get_timeout(self, cell):
+        left = self.deadline - time.monotonic()
+        return max(0.5, min(self.timeout, left))
+
+    def timeout_left_check(self):
+        if time.monotonic() >= self.deadline:
+            raise NotebookTimeout(f"the notebook ran out of its {self.total_timeout} s")
+
+    def timeout_reason(self, what):
+        """Why `what` (a cell, a call) timed out: its own limit, or the notebook's."""
+        if self.deadline - time.monotonic() < 1:
+            return f"the notebook ran out of its {self.total_timeout} s (in {what})"
+        return f"{what} ran longer than {self.timeout} s"
 
     def allow_output(self, cell_index, max_bytes):
         """Let the cell at cell_index print up to max_bytes more (a grader call's reply is data)."""
@@ -99,39 +120,96 @@ class Kernel:
         return self
 
     def close(self):
+        """Stop the kernel and delete the scratch folder; never raises (returns what went wrong, or None)."""
+        problem = None
         try:
             if self.km.has_kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
-        finally:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        except Exception as error:
+            problem = f"stopping the kernel failed ({type(error).__name__}: {safe_text(error, 200)})"
+        removed = remove_tree(self.scratch)
+        return problem or (removed and f"cleaning up the sandbox failed ({removed})")
 
 
 def error_output(name, message):
     return nbformat.v4.new_output("error", ename=name, evalue=message, traceback=[f"{name}: {message}"])
 
 
-def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None, on_ready=None, **sandboxing):
+def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None, on_ready=None, new_kernel=None,
+            **sandboxing):
     """Run every code cell of `nb` (in place) with a sandboxed kernel; return (nb, problems).
     `problems` lists what went wrong for the whole notebook (time out, dead kernel), for the summary.
 
     `kernel` is a Kernel, started or not, used for this notebook only and closed here; without
     one, a new one is made from `sandboxing` (Kernel's limits, unsafe, hidden_packages: the
-    packages absent from the sandbox). `on_ready()` is called once the kernel answers.
+    packages absent from the sandbox). `on_ready()` is called once the kernel answers. The
+    notebook's `total_timeout` holds during a cell too: each cell, and each call a check makes,
+    gets at most what is left of it (and at most `cell_timeout`).
 
     With `verdicts` (grader.verdicts.Verdicts), the test cells are not run: the kernel runs the
-    prelude instead of the setup cells, then the student's cells, and each test cell's outputs are
-    the verdict decided by the trusted checks."""
+    prelude instead of the setup cells, then ALL the student's cells, in order, and only then are
+    the test cells decided, in order, by the trusted checks (their outputs are the verdicts). So
+    the outputs the feedback shows are those of the student's cells as they ran before any check:
+    nothing a student function saw or printed while it was checked can reach a later cell's
+    output. If a student cell ends the kernel (a time-out, a crash), the tests above it are
+    decided in a fresh kernel from `new_kernel()` that runs the cells above it again (their
+    outputs are not kept); the tests below it did not run, as in a notebook run top to bottom."""
+    deadline = time.monotonic() + total_timeout
     kernel = kernel or Kernel(**sandboxing)
+    code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    limits = dict(cell_timeout=cell_timeout, total_timeout=total_timeout, deadline=deadline)
+    if verdicts is None:
+        return nb, _session(nb, kernel, limits, on_ready, lambda client, problems: _run_cells(
+            client, code_cells, limits, problems))
+    tests = [(i, c) for i, c in code_cells if is_test_cell(c)]
+    student = [(i, c) for i, c in code_cells if not is_test_cell(c) and not is_setup_cell(c)]
+    stop = {}
+
+    def student_cells_then_checks(client, problems):
+        run_code(client, verdicts.prelude, code_cells[0][0] if code_cells else 0)
+        stop["at"] = _run_cells(client, student, limits, problems)
+        if stop["at"] is None:
+            _decide(verdicts, tests, client, problems)
+
+    problems = _session(nb, kernel, limits, on_ready, student_cells_then_checks)
+    cut = stop.get("at", -1) if stop.get("at", -1) is not None else None   # -1: the kernel never ran them all
+    if cut is None:
+        return nb, problems
+    reason = problems[-1] if problems else "the notebook's kernel stopped"
+    above = [(i, c) for i, c in tests if i < cut] if cut >= 0 else []
+    for index, cell in tests:
+        if index >= cut or cut < 0:
+            verdicts.not_run(cell, reason)
+    if above and new_kernel is not None and time.monotonic() < deadline - 1:
+        def replay_then_checks(client, replay_problems):
+            run_code(client, verdicts.prelude, code_cells[0][0])
+            for index, cell in student:
+                if index < cut:
+                    client.timeout_left_check()
+                    run_code(client, cell.source, index)
+            _decide(verdicts, above, client, replay_problems)
+        replay_problems = _session(nb, new_kernel(), limits, None, replay_then_checks)
+        problems += [f"tests above cell {cut} graded in a second kernel" + (f" ({'; '.join(replay_problems)})"
+                                                                          if replay_problems else "")]
+    else:
+        for _, cell in above:
+            verdicts.not_run(cell, reason)
+    return nb, problems
+
+
+def _session(nb, kernel, limits, on_ready, body):
+    """Set up a client for `kernel`, call body(client, problems), close the kernel; return problems.
+    Whatever fails here (the kernel did not start, died between cells...) is a problem, not an exception."""
     if kernel.used:
         raise ValueError("a Kernel runs one notebook only")
     kernel.used, km = True, kernel.km
-    client = LimitedClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
+    client = LimitedClient(nb, km=km, timeout=limits["cell_timeout"], allow_errors=True, interrupt_on_timeout=False,
                            startup_timeout=60, record_timing=False)
-    client._output_bytes = {}
-    problems, deadline = [], time.monotonic() + total_timeout
-    code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    client._output_bytes, client.deadline, client.total_timeout = {}, limits["deadline"], limits["total_timeout"]
+    problems = []
     # a last resort if something blocks beyond every timeout: kill the sandbox, whatever it does
-    watchdog = threading.Timer(total_timeout + cell_timeout + 60, _hard_kill, [km])
+    watchdog = threading.Timer(max(1.0, limits["deadline"] - time.monotonic()) + limits["cell_timeout"] + 60,
+                               _hard_kill, [km])
     watchdog.daemon = True
     watchdog.start()
     try:
@@ -140,48 +218,57 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
         with client.setup_kernel():
             if on_ready is not None:
                 on_ready()
-            if verdicts is not None:
-                run_code(client, verdicts.prelude, code_cells[0][0] if code_cells else 0)
-            for position, (index, cell) in enumerate(code_cells):
-                if time.monotonic() > deadline:
-                    problems.append(f"the notebook ran out of its {total_timeout} s")
-                    _mark_not_run([c for _, c in code_cells[position:]], problems[-1])
-                    break
-                if verdicts is not None and is_setup_cell(cell):
-                    continue                              # the prelude stands for it
-                if verdicts is not None and is_test_cell(cell):
-                    verdicts.decide(cell, index, client)
-                    if verdicts.dead:
-                        problems.append(verdicts.dead)
-                        _hard_kill(km)
-                        _mark_not_run([c for _, c in code_cells[position + 1:] if not is_test_cell(c)], problems[-1])
-                        for _, later in code_cells[position + 1:]:
-                            if is_test_cell(later):
-                                verdicts.decide(later, -1, client)
-                        break
-                    continue
-                try:
-                    client.execute_cell(cell, index)
-                except CellTimeoutError:
-                    # A kernel that overran may also ignore interrupts: stop it; later cells do not run.
-                    problems.append(f"cell {index} ran longer than {cell_timeout} s")
-                    cell.outputs.append(error_output("TimeoutError", problems[-1]))
-                    _hard_kill(km)
-                    _mark_not_run([c for _, c in code_cells[position + 1:]], problems[-1])
-                    break
-                except DeadKernelError:
-                    problems.append(f"the kernel died in cell {index}")
-                    _mark_not_run([c for _, c in code_cells[position:]], problems[-1])
-                    break
+            body(client, problems)
+    except NotebookTimeout as error:
+        problems.append(str(error))
+        _mark_not_run([c for c in nb.cells if c.cell_type == "code" and not c.outputs], problems[-1])
     except Exception as error:  # the kernel did not even start, or died between cells
-        problems.append(f"{type(error).__name__}: {str(error)[:300]}")
-        _mark_not_run([c for _, c in code_cells if not c.outputs], problems[-1])
+        problems.append(f"{type(error).__name__}: {safe_text(error, 300)}")
+        _mark_not_run([c for c in nb.cells if c.cell_type == "code" and not c.outputs], problems[-1])
     finally:
         watchdog.cancel()
-        if verdicts is not None:
-            problems += verdicts.problems
-        kernel.close()           # nbclient leaves a kernel it did not create running: stop it
-    return nb, problems
+        cleanup = kernel.close()           # nbclient leaves a kernel it did not create running: stop it
+        if cleanup:
+            problems.append(cleanup)
+    return problems
+
+
+def _run_cells(client, cells, limits, problems):
+    """Run `cells` ((index, cell) pairs) in order; return None if all ran, else the index of the first
+    cell that could not (the kernel is then stopped, and the cells from there on are marked not run)."""
+    for position, (index, cell) in enumerate(cells):
+        if time.monotonic() >= limits["deadline"]:
+            problems.append(f"the notebook ran out of its {limits['total_timeout']} s")
+            _mark_not_run([c for _, c in cells[position:]], problems[-1])
+            return index
+        try:
+            client.execute_cell(cell, index)
+        except CellTimeoutError:
+            # A kernel that overran may also ignore interrupts: stop it; later cells do not run.
+            problems.append(client.timeout_reason(f"cell {index}"))
+            cell.outputs.append(error_output("TimeoutError", problems[-1]))
+            _hard_kill(client.km)
+            _mark_not_run([c for _, c in cells[position + 1:]], problems[-1])
+            return index
+        except DeadKernelError:
+            problems.append(f"the kernel died in cell {index}")
+            _mark_not_run([c for _, c in cells[position:]], problems[-1])
+            return index
+    return None
+
+
+def _decide(verdicts, tests, client, problems):
+    """Decide the test cells `tests` in order; once the kernel stops answering, the rest are not run."""
+    for position, (index, cell) in enumerate(tests):
+        if time.monotonic() >= client.deadline:
+            verdicts.dead = verdicts.dead or f"the notebook ran out of its {client.total_timeout} s"
+        verdicts.decide(cell, index, client)
+        if verdicts.dead:
+            problems.append(verdicts.dead)
+            _hard_kill(client.km)
+            for _, later in tests[position + 1:]:
+                verdicts.decide(later, -1, client)
+            return
 
 
 def _hard_kill(km):

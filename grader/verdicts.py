@@ -20,9 +20,11 @@ import numpy as np
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from .checks import core, plain
+from .safety import safe_text
 
 SECRET_VARIABLE = "GRADING_SECRET"
 _PLAIN_SOURCE = core.source_of(plain)
+MAX_MESSAGE = 4000          # characters of a verdict's message (it quotes what the student's code raised)
 
 
 def course_secret():
@@ -37,10 +39,20 @@ def course_secret():
     return secret
 
 
-def hidden_rng(secret, assignment, student, grade_id):
-    """The random generator of one student's hidden tests of one cell."""
-    key = hmac.new(secret.encode(), f"{assignment}/{student}/{grade_id}".encode(), hashlib.sha256).digest()
+def hidden_rng(secret, assignment, student, grade_id, answers=""):
+    """The random generator of one student's hidden tests of one cell, for one submission: `answers`
+    is the digest of its answer cells (answers_digest), so a resubmission with other code draws other
+    inputs, and a regrade of the same file draws the same ones."""
+    message = json.dumps([assignment, student, grade_id, answers])
+    key = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
     return np.random.default_rng(int.from_bytes(key[:16], "little"))
+
+
+def answers_digest(nb):
+    """SHA-256 of the submitted answers: the source of every solution cell, with its grade id, in order."""
+    answers = [[cell.metadata["nbgrader"].get("grade_id", ""), cell.source] for cell in nb.cells
+               if cell.get("metadata", {}).get("nbgrader", {}).get("solution", False)]
+    return hashlib.sha256(json.dumps(answers).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def is_test_cell(cell):
@@ -75,20 +87,34 @@ class KernelStudent(core.Student):
         try:
             request = run_code(self.client, code, self.cell_index)
         except CellTimeoutError:
-            raise Unanswered(f"{name} did not return within {self.client.timeout} s (an endless loop?)") from None
+            raise Unanswered(self.client.timeout_reason(f"{name}") + " (an endless loop?)") from None
         except DeadKernelError:
             raise Unanswered(f"the notebook's kernel died while {name} ran") from None
-        text = "".join(o.get("text", "") for o in request.outputs if o.get("output_type") == "stream")
+        text = "".join(o.get("text", "") for o in request.outputs
+                       if o.get("output_type") == "stream" and isinstance(o.get("text", ""), str))
         for line in text.splitlines():
             if line.startswith(marker):
                 try:
                     reply = json.loads(line[len(marker):])
-                    if isinstance(reply, dict) and reply.keys() & {"result", "error", "missing"}:
-                        return reply
                 except ValueError:
-                    pass
+                    continue
+                if well_formed(reply):
+                    return reply
         raise core.Failed(f"calling {name} gave no answer: did a cell of the notebook change print, "
                           "sys.stdout or Python's builtins?")
+
+
+def well_formed(reply):
+    """True if `reply` has the shape plain.invoke gives (anything else came from a patched kernel,
+    and is the student's wrong answer, not a fault of the grader)."""
+    if not isinstance(reply, dict):
+        return False
+    if "missing" in reply:
+        return isinstance(reply["missing"], str)
+    if "error" in reply:
+        error = reply["error"]
+        return isinstance(error, list) and len(error) == 2 and all(isinstance(part, str) for part in error)
+    return "result" in reply and "args" in reply
 
 
 def run_code(client, code, cell_index):
@@ -105,8 +131,9 @@ def run_code(client, code, cell_index):
 class Verdicts:
     """Decides the graded cells of one submission."""
 
-    def __init__(self, checks, assignment, student, secret):
+    def __init__(self, checks, assignment, student, secret, answers=""):
         self.checks, self.assignment, self.student, self.secret = checks, assignment, student, secret
+        self.answers = answers   # answers_digest of the submission: part of the hidden inputs' seed
         self.dead = None   # why the kernel stopped answering, once it has
         self.problems = []  # faults of the checks themselves, for the instructor's summary
 
@@ -121,19 +148,24 @@ class Verdicts:
             cell.outputs = [_error("NotRun", f"this test could not run: {self.dead}")]
             return
         student = KernelStudent(client, index, self.checks.TASKS.numpy_only)
-        rng = hidden_rng(self.secret, self.assignment, self.student, grade_id)
+        rng = hidden_rng(self.secret, self.assignment, self.student, grade_id, self.answers)
         try:
             passed = self.checks.TASKS.decide(grade_id, student, rng)
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=passed + "\n")]
         except core.Failed as failure:
-            cell.outputs = [_error("AssertionError", str(failure))]
+            cell.outputs = [_error("AssertionError", safe_text(failure, MAX_MESSAGE))]
         except Unanswered as failure:
-            self.dead = str(failure)
-            cell.outputs = [_error("TimeoutError", str(failure))]
+            self.dead = safe_text(failure, MAX_MESSAGE)
+            cell.outputs = [_error("TimeoutError", self.dead)]
         except Exception as error:   # a fault of the checks, not of the student: no points, and said
-            self.problems.append(f"the check of {grade_id} failed: {type(error).__name__}: {str(error)[:300]}")
+            self.problems.append(f"the check of {grade_id} failed: {type(error).__name__}: {safe_text(error, 300)}")
             cell.outputs = [_error("GraderError", f"this cell could not be graded ({type(error).__name__}); "
                                                   "your instructor has been told")]
+
+
+    def not_run(self, cell, reason):
+        """The graded cell `cell` could not be decided: no points, and the reason."""
+        cell.outputs = [_error("NotRun", f"this test could not run: {safe_text(reason, MAX_MESSAGE)}")]
 
 
 def _error(name, message):

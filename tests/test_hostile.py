@@ -6,8 +6,10 @@ and nothing outside a submission's sandbox is read or changed. Feedback never sh
 """
 import html
 import json
+import os
 import re
 import shutil
+import stat
 
 import pytest
 from nbgrader.api import Gradebook
@@ -121,6 +123,25 @@ HOSTILE = {
         "def softmax(Z):\n    for m in found:\n        for fn in ['softmax']:\n"
         "            if hasattr(m, fn):\n                return np.asarray(getattr(m, fn)(Z))\n"
         "    raise ImportError('nothing found')\n"),
+    # --- one student's failure is that student's alone (issue 21, item 1) ---
+    "raises_a_lone_surrogate": attack("def softmax(Z):\n    raise ValueError('\\ud800')\n"),
+    "prints_a_lone_surrogate": attack(
+        "import sys\nprint('\\udcff')\nsys.stdout.write('\\ud800\\n')\n"
+        "display({'text/plain': '\\ud800', 'text/html': '<b>\\udfff</b>'}, raw=True)\n"
+        "def softmax(Z):\n    return {'\\ud800': '\\ud800'}\n"),
+    "deeply_nested_folders": attack(
+        "import os\nhere = os.getcwd()\n"
+        "for _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n"
+        "os.chdir(here)\n"),
+    "float_whose_item_is_a_dict": attack(
+        "class F(np.float64):\n    def item(self):\n        return {}\n"
+        "def softmax(Z):\n    return F(0.5)\n"
+        "def categorical_crossentropy(Y, P):\n    return F(0.5)\n"),
+    # --- hidden inputs are never shown (issue 21, item 3): record what the checks send, print it last ---
+    "records_the_hidden_inputs": {
+        "softmax_code": "SEEN = []\ndef softmax(Z):\n    SEEN.append(np.asarray(Z).tolist())\n    print('seen', Z)\n"
+                        "    raise ValueError('not yet')\n",
+        "sgd_step_code": "print('recorded inputs:', len(SEEN), SEEN[:2])\n"},
     "reads_secrets_and_other_students": attack(
         "import glob, os\nleaks = [k for k in os.environ if 'SECRET' in k]\n"
         "for path in ['/proc/1/environ', '/proc/self/environ']:\n"
@@ -131,6 +152,55 @@ HOSTILE = {
         "print('secrets found:', len(leaks), ' other students found:', len(others))\n"),
 }
 DELETED, EDITED, INVALID = "deleted_test_cells", "edited_test_cells", "invalid_json"
+HONEST = ("aaa_honest", "zzz_honest")   # graded first and last, around every attack: both keep full marks
+
+
+def _folder(student):
+    (student / ASSIGNMENT).mkdir(parents=True)
+    return student / ASSIGNMENT
+
+
+def _with_notebook(student, nb):
+    _folder(student)
+    (student / ASSIGNMENT / NOTEBOOK).write_text(json.dumps(nb))
+    return student / ASSIGNMENT
+
+
+def _too_large(student, course, nb):
+    with open(_with_notebook(student, nb) / NOTEBOOK, "r+b") as file:
+        file.truncate(40 * 2**20)         # sparse: 40 MiB that take no room
+
+
+# Submissions whose FILES attack (issue 21, items 1 and 2): make(student folder, course, untouched
+# notebook) builds submitted/<student>; the expected reason of the refusal (None: graded, 0 points).
+FILE_ATTACKS = {
+    "notebook_links_to_the_solution": (lambda d, course, nb: (_folder(d) / NOTEBOOK).symlink_to(
+        course / "solutions" / ASSIGNMENT / NOTEBOOK), r"assignment_01\.ipynb is a symbolic link"),
+    "folder_links_to_another_student": (lambda d, course, nb: d.symlink_to(course / "submitted" / HONEST[0]),
+                                        r"folder_links_to_another_student is a symbolic link"),
+    "assignment_links_to_another_student": (lambda d, course, nb: (d.mkdir(), (d / ASSIGNMENT).symlink_to(
+        course / "submitted" / HONEST[0] / ASSIGNMENT)), r"01_neuron is a symbolic link"),
+    "notebook_is_a_fifo": (lambda d, course, nb: os.mkfifo(_folder(d) / NOTEBOOK), r"is a FIFO"),
+    "notebook_is_a_device": (lambda d, course, nb: os.mknod(_folder(d) / NOTEBOOK, stat.S_IFCHR | 0o644,
+                                                            os.makedev(1, 5)), r"is a character device"),
+    "notebook_is_a_folder": (lambda d, course, nb: (_folder(d) / NOTEBOOK).mkdir(), r"is a folder, where"),
+    "timestamp_is_a_folder": (lambda d, course, nb: (_with_notebook(d, nb) / "timestamp.txt").mkdir(),
+                              r"timestamp\.txt is a folder"),
+    "link_beside_the_notebook": (lambda d, course, nb: (_with_notebook(d, nb) / "data.csv").symlink_to("/etc/passwd"),
+                                 r"data\.csv is a symbolic link"),
+    "notebook_too_large": (_too_large, r"more than the 33,554,432 allowed"),
+    "lone_surrogates_in_the_file": (lambda d, course, nb: _with_notebook(d, dict(
+        untouched_with_json(nb, {"softmax_code": "x = '\ud800'\n# \udfff\n"}),
+        metadata=dict(nb["metadata"], **{"\ud800": "\udfff"}))), None),
+}
+
+
+def untouched_with_json(nb, code):
+    nb = json.loads(json.dumps(nb))
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") in code:
+            cell["source"] = code[cell["metadata"]["nbgrader"]["grade_id"]]
+    return nb
 
 
 @pytest.fixture(scope="module")
@@ -152,10 +222,14 @@ def hostile_run(course):
     for cell in notebooks[EDITED]["cells"]:
         if cell["metadata"].get("nbgrader", {}).get("grade"):
             cell["source"] = "print('all tests pass')\n"
+    for student in HONEST:
+        notebooks[student] = notebooks["solution"]
     for student, nb in notebooks.items():
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         (folder / NOTEBOOK).write_text(json.dumps(nb))
+    for student, (make, _) in FILE_ATTACKS.items():
+        make(course / "submitted" / student, course, untouched)
     (course / "submitted" / INVALID / ASSIGNMENT).mkdir(parents=True)
     (course / "submitted" / INVALID / ASSIGNMENT / NOTEBOOK).write_text('{"cells": [ this is not JSON')
     printed = grade(course, ASSIGNMENT, "--cell-timeout", "40", "--timeout", "150")
@@ -170,19 +244,28 @@ def scores(course):
 
 def test_the_batch_completes_and_reports_every_student(hostile_run):
     course, printed = hostile_run
-    for student in ["solution", "untouched", DELETED, EDITED, INVALID, *HOSTILE]:
+    for student in ["solution", "untouched", DELETED, EDITED, INVALID, *HONEST, *HOSTILE, *FILE_ATTACKS]:
         assert re.search(rf"^{student}\s", printed, re.M), f"{student} missing from the summary:\n{printed}"
     assert re.search(rf"^{INVALID}\s.*not graded: .*not a valid notebook", printed, re.M)
+    for student, (_, reason) in FILE_ATTACKS.items():
+        if reason:
+            assert re.search(rf"^{student}\s+- / 12\s+not graded: refused: .*{reason}", printed, re.M), printed
+    for student in HOSTILE:
+        assert not re.search(rf"^{student}\s.*(not graded|the check of)", printed, re.M), printed
 
 
 def test_solution_keeps_full_marks_and_no_attack_earns_a_point(hostile_run):
     course, _ = hostile_run
     maximum, by_student = scores(course)
     assert by_student["solution"] == maximum
+    for student in HONEST:
+        assert by_student[student] == maximum, f"the honest {student} scored {by_student.get(student)}"
     assert by_student["untouched"] == 0
-    for student in [DELETED, EDITED, *HOSTILE]:
+    for student in [DELETED, EDITED, *HOSTILE, "lone_surrogates_in_the_file"]:
         assert by_student[student] == 0, f"{student} scored {by_student[student]}"
     assert INVALID not in by_student
+    for student, (_, reason) in FILE_ATTACKS.items():
+        assert reason is None or student not in by_student, f"{student} was recorded: {by_student[student]}"
 
 
 def test_nothing_outside_the_sandbox_was_touched(hostile_run):
@@ -197,6 +280,8 @@ def test_nothing_outside_the_sandbox_was_touched(hostile_run):
     outputs = {student: _printed(course, student) for student in ["finds_keras_another_way", "reads_secrets_and_other_students"]}
     assert "libraries found: []\n" in outputs["finds_keras_another_way"], outputs["finds_keras_another_way"]
     assert "secrets found: 0  other students found: 0\n" in outputs["reads_secrets_and_other_students"], outputs
+    recorded = _printed(course, "records_the_hidden_inputs")
+    assert "recorded inputs: 0 []\n" in recorded and "seen" not in recorded, recorded
 
 
 def _printed(course, student):
@@ -232,9 +317,10 @@ def test_running_again_grades_only_what_changed(hostile_run):
     course, _ = hostile_run
     before = scores(course)
     again = grade(course, ASSIGNMENT)
-    total = len(HOSTILE) + 5
-    assert re.search(rf"{total} submissions, 1 to grade", again), again   # only the invalid one is retried
+    total = len(HOSTILE) + 5 + len(HONEST) + len(FILE_ATTACKS)
+    retried = 1 + sum(reason is not None for _, reason in FILE_ATTACKS.values())   # the invalid and the refused
+    assert re.search(rf"{total} submissions, {retried} to grade", again), again
     assert scores(course) == before
     resubmitted = course / "submitted" / "untouched" / ASSIGNMENT / NOTEBOOK
     resubmitted.write_text(json.dumps(untouched_with(resubmitted, {})))   # newer than its graded copy
-    assert re.search(rf"{total} submissions, 2 to grade", grade(course, ASSIGNMENT))
+    assert re.search(rf"{total} submissions, {retried + 1} to grade", grade(course, ASSIGNMENT))

@@ -55,6 +55,44 @@ def test_hidden_inputs_differ_per_student_cell_and_secret():
         assert not np.array_equal(base, draw(*other))
 
 
+def test_hidden_inputs_depend_on_the_submitted_answers():
+    import nbformat
+    draw = lambda answers: verdicts.hidden_rng("s" * 20, "01_neuron", "ada", "softmax_hidden", answers).normal(size=4)  # noqa: E731
+
+    def notebook(answer, extra=""):
+        cells = [nbformat.v4.new_code_cell(answer), nbformat.v4.new_markdown_cell(extra), nbformat.v4.new_code_cell("1")]
+        cells[0].metadata["nbgrader"] = {"solution": True, "grade_id": "softmax_code"}
+        return nbformat.v4.new_notebook(cells=cells)
+    first = verdicts.answers_digest(notebook("def softmax(Z):\n    return Z\n"))
+    assert first == verdicts.answers_digest(notebook("def softmax(Z):\n    return Z\n", "other prose"))   # a regrade
+    second = verdicts.answers_digest(notebook("def softmax(Z):\n    return Z + 0\n"))
+    assert first != second and not np.array_equal(draw(first), draw(second))   # a resubmission draws anew
+    assert np.array_equal(draw(first), draw(first))
+    assert verdicts.answers_digest(notebook("x = '\ud800'\n"))             # lone surrogates are digested too
+
+
+def test_a_reply_that_is_not_plain_data_is_a_wrong_answer():
+    class Patched(core.Student):
+        def __init__(self, reply):
+            self.reply = reply
+
+        def _reply(self, name, payload, harness=""):
+            return self.reply
+    for reply in [{"result": {}, "args": {"__tuple__": []}}, {"result": 1.0, "args": {"unknown": 1}},
+                  {"result": {"__array__": "!!", "dtype": "float64", "shape": [3]}, "args": {"__tuple__": []}},
+                  {"result": 1.0, "args": [1, 2, 3]}]:
+        with pytest.raises(core.Failed):
+            Patched(reply).call("softmax")
+    for reply in [{"error": "no"}, {"error": ["a", "b", "c"]}, {"missing": 3}, {"result": 1}, [], "x"]:
+        assert not verdicts.well_formed(reply)
+
+
+def test_a_numpy_scalar_subclass_is_not_plain_data():
+    F = type("F", (np.float64,), {"item": lambda self: {}})
+    assert isinstance(round_trip(F(1.0)), plain.Unsupported)
+    assert round_trip(np.float32(0.5)) == 0.5 and round_trip(np.bool_(True)) is True
+
+
 def test_grading_refuses_to_start_without_a_secret(monkeypatch):
     monkeypatch.delenv(verdicts.SECRET_VARIABLE, raising=False)
     with pytest.raises(SystemExit, match="Set GRADING_SECRET"):
@@ -109,3 +147,4 @@ def test_a_function_given_a_dict_of_arrays_is_told_when_it_changes_it():
     for name in ("best_and_sort", "best_and_add"):
         with pytest.raises(core.Failed, match=f"{name} changed its argument 1"):
             student.call(name, results)
+

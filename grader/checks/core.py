@@ -54,13 +54,15 @@ class Student:
                              "`raise NotImplementedError()` line with your code)")
             numeric = error_type == "FloatingPointError" or error_type.endswith("Warning")
             raise Failed(f"{what} raised {error_type} ({message}). {hint if numeric else ''}".rstrip())
-        after = plain.decode(reply["args"])
+        after = _decoded(reply["args"], f"calling {name}")
         if not changes_arguments:
+            if type(after) is not tuple or len(after) != len(args):
+                raise Failed(f"{name} changed its arguments: compute new arrays instead of changing the ones you are given")
             for position, (given, returned) in enumerate(zip(args, after)):
                 if not _same(given, returned):
                     raise Failed(f"{name} changed its argument {position + 1} ({_argument_names(args)[position]}): "
                                  "compute new arrays (such as Z - c) instead of changing the ones you are given (Z -= c)")
-        return plain.decode(reply["result"])
+        return _decoded(reply["result"], what)
 
     def _reply(self, name, payload, harness=""):
         raise NotImplementedError
@@ -242,6 +244,15 @@ def _same(a, b):
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
     return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def _decoded(data, what):
+    """plain.decode(data); what cannot be decoded (a reply from a patched kernel, say) is the
+    student's wrong answer, not a fault of the grader."""
+    try:
+        return plain.decode(data)
+    except Exception as error:
+        raise Failed(f"{what} gave back something that is not plain data ({type(error).__name__})") from None
 
 
 def _argument_names(args):

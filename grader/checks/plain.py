@@ -15,6 +15,7 @@ import numpy
 DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
           "float16", "float32", "float64"}
 MAX_DEPTH = 20
+SCALARS = {numpy.dtype(name).type for name in DTYPES}
 
 
 class Unsupported:
@@ -35,7 +36,7 @@ def encode(value, depth=0):
         return value
     if type(value) in (int, float):
         return value
-    if isinstance(value, numpy.generic) and value.dtype.name in DTYPES:
+    if type(value) in SCALARS:       # NumPy's own scalar types only: a subclass may redefine item()
         return value.item()
     if isinstance(value, numpy.ndarray) and type(value) is numpy.ndarray and value.dtype.name in DTYPES:
         data = numpy.ascontiguousarray(value).tobytes()
