@@ -1,8 +1,11 @@
 """Grade every submission of an assignment: in parallel, sandboxed, resumable, one gradebook writer.
 
-1. Find submitted/<student>/<assignment>/*.ipynb; skip students already graded (unless --force).
-2. For each pending student, on a pool of workers (`dispatch`): read the notebook (a broken file is
-   a recorded failure, not a crash), restore the instructor's read-only and test cells from the
+1. Find submitted/<student>/<assignment>/ without following links (grader.submission); skip
+   students already graded (unless --force).
+2. For each pending student, on a pool of workers (`dispatch`): read the folder as data, without
+   following links, only regular files and real folders of bounded size (anything else refuses the
+   submission, with the reason), check that each notebook is valid (a broken file is a recorded
+   failure, not a crash), restore the instructor's read-only and test cells from the
    gradebook (deleted ones are added back), clear outputs, and execute it with a sandboxed kernel
    (grader.execute). The executed notebook is written by this trusted process to
    .grading/<assignment>/executed/<student>/, so a later run can reuse it.
@@ -11,6 +14,11 @@
    one student after another while the other kernels still run (grader.gradebook): the gradebook
    has a single writer, and a student is recorded as soon as they are graded.
 4. Print who scored what, and who failed to grade and why.
+
+Whatever goes wrong while one student is graded (in the kernel, or here: encoding, I/O, clean-up)
+is that student's outcome, "not graded: reason"; the run goes on and records everyone else. Text
+that came from a submission or a kernel is made valid UTF-8 and bounded (grader.safety) before it
+enters a notebook, a verdict, the feedback or this terminal.
 
 Only `dispatch` knows how work is spread: to grade on a cluster, replace it with, e.g., Dask's
 `client.map(grade_student, jobs)`; `grade_student` takes and returns plain data.

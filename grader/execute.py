@@ -15,6 +15,7 @@ import threading
 import time
 
 import nbformat
+import zmq
 from jupyter_client import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
@@ -24,6 +25,7 @@ from . import sandbox
 from .safety import remove_tree, safe_text
 from .verdicts import is_setup_cell, is_test_cell, run_code
 
+MAX_MESSAGE_BYTES = 96 * 2**20   # one message from a kernel (a check's reply may be 64 MiB of data)
 KERNEL_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "KERAS_BACKEND": "tensorflow", "PYTHONHASHSEED": "0",
               "OMP_NUM_THREADS": "1", "LANG": "C.UTF-8", "PATH": "/usr/local/bin:/usr/bin:/bin"}
 
@@ -32,14 +34,26 @@ class SandboxedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel starts inside the sandbox (see grader.sandbox.wrap). Asynchronous,
     as nbclient needs: a blocking client would stop it from noticing timeouts and dead kernels."""
 
-    def configure(self, workdir, root, limits, unsafe=False, hidden_packages=()):
-        self.uid = sandbox.sandbox_uid()
-        sandbox.prepare_workdir(workdir, self.uid)
-        self.sandbox_args = (workdir, root, limits, self.uid, sandbox.package_locations(hidden_packages))
+    def configure(self, workdir, sockets, root, limits, unsafe=False, hidden_packages=(), uid=sandbox.NOBODY,
+                  cgroups=()):
+        self.uid = uid
+        sandbox.prepare_workdir(sockets, self.uid)
+        self.sandbox_args = (workdir, root, limits, self.uid, sandbox.package_locations(hidden_packages), sockets,
+                             cgroups)
         self.unsafe = unsafe
         self.transport = "ipc"
-        self.ip = os.path.join(workdir, "kernel")
-        self.connection_file = os.path.join(workdir, "kernel.json")
+        self.ip = os.path.join(sockets, "kernel")
+        self.connection_file = os.path.join(sockets, "kernel.json")
+        # a message larger than this is never read: the kernel is disconnected instead (ZeroMQ drops
+        # it while receiving), so one huge print cannot fill the grader's memory before the
+        # per-cell cap of LimitedClient applies
+        self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+
+    def client(self, **kwargs):
+        """A client whose sockets read no message larger than MAX_MESSAGE_BYTES (see configure)."""
+        client = super().client(**kwargs)
+        client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        return client
 
     def write_connection_file(self, **kwargs):
         """As KernelManager's, then hand the file to the sandboxed user, who must read it."""
@@ -105,12 +119,24 @@ class Kernel:
         # a short path: the kernel's sockets live here, and Unix sockets allow ~107 characters
         self.scratch = tempfile.mkdtemp(prefix="grade-")
         self.workdir, root = os.path.join(self.scratch, "work"), os.path.join(self.scratch, "root")
-        os.mkdir(self.workdir)
-        os.mkdir(root)
+        self.sockets = os.path.join(self.scratch, "s")
+        for folder in (self.workdir, root, self.sockets):
+            os.mkdir(folder)
+        limits = limits or sandbox.Limits()
+        self.uid = sandbox.NOBODY if unsafe else sandbox.sandbox_uid()
+        self.cgroups = [] if unsafe else sandbox.make_cgroups(f"grader-sandbox-{self.uid}", limits)
+        self.unsafe = unsafe
         self.km = SandboxedKernelManager(kernel_name="python3")
-        self.km.configure(self.workdir, root, limits or sandbox.Limits(), unsafe, hidden_packages)
+        self.km.configure(self.workdir, self.sockets, root, limits, unsafe, hidden_packages, self.uid, self.cgroups)
         self.env = dict(KERNEL_ENV, HOME=self.workdir, MPLCONFIGDIR=os.path.join(self.workdir, ".matplotlib"))
         self.used = False
+
+    def seal(self):
+        """Once the kernel answers, its sockets exist: the sandbox may no longer write in their folder
+        (everything it writes goes to its size-limited working folder)."""
+        if os.geteuid() == 0 and not self.unsafe:
+            os.chown(self.sockets, 0, 0)
+            os.chmod(self.sockets, 0o711)
 
     def start(self):
         """Launch the kernel (what nbclient would, with IPython's history kept in memory)."""
@@ -127,7 +153,14 @@ class Kernel:
                 run_sync(self.km.shutdown_kernel)(now=True)
         except Exception as error:
             problem = f"stopping the kernel failed ({type(error).__name__}: {safe_text(error, 200)})"
+        try:
+            for folder in self.cgroups:
+                sandbox.remove_cgroup(folder)
+        except Exception as error:
+            problem = problem or f"removing the sandbox's cgroup failed ({type(error).__name__})"
         removed = remove_tree(self.scratch)
+        if self.uid != sandbox.NOBODY:
+            sandbox.release_uid(self.uid)
         return problem or (removed and f"cleaning up the sandbox failed ({removed})")
 
 
@@ -216,6 +249,7 @@ def _session(nb, kernel, limits, on_ready, body):
         if not km.has_kernel:
             kernel.start()
         with client.setup_kernel():
+            kernel.seal()
             if on_ready is not None:
                 on_ready()
             body(client, problems)

@@ -1,16 +1,37 @@
-"""Feedback without the answers: a preprocessor for `nbgrader generate_feedback` that removes the
-code of hidden tests and the tracebacks that would quote it, and keeps each test's verdict and
-message (registered in nbgrader_config.py)."""
+"""Feedback without the answers, and inert: a preprocessor for `nbgrader generate_feedback` that
+removes the code of hidden tests and the tracebacks that would quote it, keeps each test's
+verdict and message, and leaves nothing of the student's that a browser would run (registered in
+nbgrader_config.py); and `make_inert`, which puts a Content-Security-Policy into every feedback
+page written (python -m grader feedback).
+
+What the student's notebook made is shown as text: outputs keep only plain text and PNG/JPEG
+images (HTML, JavaScript, SVG, widgets and every other kind are dropped, their plain-text form
+kept); markdown is rendered, then cleaned of every tag and attribute that could run or load
+something (`safe_markdown`); raw cells are shown as markdown. nbconvert escapes streams,
+tracebacks and code itself. The policy then allows scripts from MathJax's folder on its CDN only (the
+template's loader; no inline script, no other host), images only from inside the page, and no
+connection anywhere: even something this filter missed could not run or send anything out.
+"""
 import re
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 NOTICE = "# Hidden tests ran here when your notebook was graded; their messages are below.\n"
+SHOWN = ("text/plain", "image/png", "image/jpeg")     # output kinds a page shows without running anything
+BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
+MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"     # where nbconvert's template loads MathJax 2 from
+# MathJax only: no inline script or event handler, no other script; MathJax evaluates its own
+# configuration block ('unsafe-eval'), which only MathJax's files can use
+POLICY = (f"default-src 'none'; script-src {MATHJAX} 'unsafe-eval'; style-src 'unsafe-inline' {MATHJAX}; "
+          f"font-src {MATHJAX} data:; img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'; "
+          "object-src 'none'; frame-src 'none'")
+META = f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
 
 
 class HideHiddenTests(NbGraderPreprocessor):
-    """Replace hidden test code with a notice; reduce the errors of those cells to 'Name: message'."""
+    """Replace hidden test code with a notice; reduce the errors of those cells to 'Name: message';
+    make every output and every markdown cell the student wrote inert."""
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and HIDDEN.search(cell.source):
@@ -18,4 +39,55 @@ class HideHiddenTests(NbGraderPreprocessor):
             for output in cell.get("outputs", []):
                 if output.get("output_type") == "error":
                     output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
+        if cell.cell_type == "code":
+            cell.outputs = [inert_output(output) for output in cell.get("outputs", [])]
+        elif cell.cell_type == "raw":         # nbconvert would copy its text into the page as it is
+            cell.cell_type, cell.metadata = "markdown", {}
+        cell.get("metadata", {}).pop("attachments", None)
+        cell.pop("attachments", None)
         return cell, resources
+
+
+MARKDOWN_TAGS = {"a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2",
+                 "h3", "h4", "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "span", "strong", "sub", "sup",
+                 "table", "tbody", "td", "th", "thead", "tr", "ul"}
+MARKDOWN_ATTRIBUTES = {"*": ["class", "id", "title"], "a": ["href"], "img": ["src", "alt"], "td": ["align"],
+                       "th": ["align"]}
+
+
+def safe_markdown(source):
+    """Markdown as HTML with only harmless tags and attributes (no script, no event handler, no
+    style, no frame, no form, no meta): the `markdown2html` filter of the feedback pages (given to
+    nbgrader by `python -m grader feedback`). Math and code are escaped by the renderer itself."""
+    import bleach
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    return bleach.clean(markdown2html_mistune(source), tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES,
+                        protocols=["http", "https", "mailto", "data"], strip=False, strip_comments=True)
+
+
+def inert_output(output):
+    """`output` with only what a page shows as text or as a bitmap."""
+    if output.get("output_type") in ("display_data", "execute_result"):
+        data = output.get("data", {})
+        kept = {kind: value for kind, value in data.items() if kind in SHOWN and isinstance(value, (str, list))}
+        for kind in ("image/png", "image/jpeg"):
+            if kind in kept and not BASE64.fullmatch("".join(kept[kind])):
+                kept.pop(kind)
+        if not kept:
+            kept["text/plain"] = f"[output of kind {', '.join(sorted(data)) or 'none'} not shown in feedback]"
+        output["data"], output["metadata"] = kept, {}
+    return output
+
+
+def make_inert(path):
+    """Put the Content-Security-Policy at the top of the feedback page `path` (an HTML file)."""
+    with open(path, encoding="utf-8") as file:
+        page = file.read()
+    if META in page:
+        return
+    head = re.search(r"<head[^>]*>", page)
+    if head is None:
+        raise ValueError(f"{path}: no <head> to put the Content-Security-Policy in")
+    page = page[:head.end()] + "\n" + META + page[head.end():]
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(page)

@@ -7,43 +7,166 @@ What the command sees and may do:
   writable working directory (the submission's) and a small private /tmp. The repository itself
   (solutions/, submitted/, autograded/, gradebook.db), home directories and every other
   submission are absent;
-- resource limits: address space, CPU seconds, file size, open files and processes;
+- resource limits: per process, address space, CPU seconds, file size and open files; for the
+  whole sandbox, memory (its tmpfs included) and process count, in a cgroup of its own (cgroup v2
+  where it has the memory and pids controllers, else the v1 hierarchies; where neither can be
+  written, only the per-process limits and the per-user process count hold);
+- its working folder (the kernel's current and home directory) is a tmpfs of bounded size mounted
+  inside its own mount namespace: the host's disk never sees what it writes, and it vanishes with
+  the sandbox; the kernel's sockets are in a separate folder it may not write in once it runs;
 - optionally, packages it must not have (TensorFlow and Keras for a NumPy task): their folders are
   covered by ones whose only module raises ModuleNotFoundError;
 - when run as root, it also drops to an unprivileged user id of its own (one per sandbox, from
-  `sandbox_uid()`, so that one submission's processes can never count against, signal or read
-  another's), with no capabilities and no_new_privs. As another user it runs in a user namespace
+  `sandbox_uid()`, unique on the machine across grader processes, so that one submission's
+  processes can never count against, signal or read another's), with no capabilities and
+  no_new_privs. As another user it runs in a user namespace
   instead (same mounts, the caller's uid).
 
 `check()` says why a sandbox cannot be made here, or None when it can.
 """
-import itertools
+import fcntl
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
 
 NOBODY = 65534
-_uids, _uids_lock = itertools.cycle(range(200_000, 260_000)), threading.Lock()
+UIDS = range(200_000, 260_000)
+LOCKS = "/run/lock/scratchnn-grader"     # one lock file per user id in use, for every grader process
+_held, _held_lock = {}, threading.Lock()
 
 
 def sandbox_uid():
-    """A user id for one sandbox, different from every other sandbox running at the same time."""
-    with _uids_lock:
-        return next(_uids)
+    """A user id for one sandbox, different from every other sandbox running at the same time on
+    this machine, in this grader process or in another: the id is taken by holding an exclusive
+    lock on LOCKS/<uid>.lock (released by release_uid, or when the process ends)."""
+    if os.geteuid() != 0:
+        return NOBODY                 # in a user namespace the id is the caller's anyway
+    os.makedirs(LOCKS, mode=0o700, exist_ok=True)
+    start = (os.getpid() * 997) % len(UIDS)
+    with _held_lock:
+        for step in range(len(UIDS)):
+            uid = UIDS[(start + step) % len(UIDS)]
+            if uid in _held:
+                continue
+            fd = os.open(os.path.join(LOCKS, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                continue
+            _held[uid] = fd
+            return uid
+    raise RuntimeError(f"no free sandbox user id in {UIDS}")
+
+
+def release_uid(uid):
+    with _held_lock:
+        fd = _held.pop(uid, None)
+    if fd is not None:
+        os.close(fd)
 
 
 @dataclass
 class Limits:
-    """Resource limits of one sandboxed process tree."""
+    """Resource limits of one sandbox."""
     memory_bytes: int = 6 * 2**30     # address space of each process (TensorFlow maps a lot of it)
     cpu_seconds: int = 600
     file_bytes: int = 64 * 2**20      # largest file it may write
     open_files: int = 256
-    processes: int = 128              # counted per user id: each sandbox has its own (as root)
+    processes: int = 128              # per sandbox: its cgroup, and its own user id (as root)
+    sandbox_memory_bytes: int = 4 * 2**30   # all its processes together, and its tmpfs (a cgroup, where there is one)
+    work_bytes: int = 256 * 2**20     # its working folder, a tmpfs of its own
+
+
+# --- one cgroup per sandbox: memory and process count of the whole sandbox ------------------------
+
+def cgroup_roots():
+    """{controller: folder} where this process may make sandbox cgroups: cgroup v2 if it has the
+    memory and pids controllers, else the v1 memory and pids hierarchies; {} if none is writable
+    (then only the per-process limits and the per-user process count hold: see README)."""
+    if os.geteuid() != 0 or not os.path.isdir("/sys/fs/cgroup"):
+        return {}
+    own = {}
+    try:
+        for line in open("/proc/self/cgroup"):
+            number, controllers, path = line.rstrip("\n").split(":", 2)
+            for controller in (controllers.split(",") if controllers else ["unified"]):
+                own[controller] = path
+    except OSError:
+        return {}
+    v2 = "/sys/fs/cgroup/cgroup.controllers"
+    if os.path.exists(v2) and {"memory", "pids"} <= set(open(v2).read().split()):
+        return _writable({"unified": "/sys/fs/cgroup" + own.get("unified", "/")})
+    return _writable({c: f"/sys/fs/cgroup/{c}" + own.get(c, "/") for c in ("memory", "pids")
+                      if os.path.exists(f"/sys/fs/cgroup/{c}/cgroup.procs")}, need=2)
+
+
+def _writable(roots, need=1):
+    roots = {c: p for c, p in roots.items() if os.access(p, os.W_OK)}
+    return roots if len(roots) >= need else {}
+
+
+def make_cgroups(name, limits):
+    """Make the cgroups of one sandbox (none when there is no writable hierarchy); return their folders."""
+    made = []
+    for controller, parent in cgroup_roots().items():
+        folder = os.path.join(parent, name)
+        try:
+            remove_cgroup(folder)                       # left over by a grader that was killed
+            os.mkdir(folder)
+            made.append(folder)
+            if controller == "unified":
+                _write(folder, "memory.max", limits.sandbox_memory_bytes)
+                _write(folder, "memory.swap.max", 0, optional=True)
+                _write(folder, "pids.max", limits.processes)
+            elif controller == "memory":
+                _write(folder, "memory.limit_in_bytes", limits.sandbox_memory_bytes)
+                _write(folder, "memory.memsw.limit_in_bytes", limits.sandbox_memory_bytes, optional=True)
+            else:
+                _write(folder, "pids.max", limits.processes)
+        except OSError:
+            for done in made:
+                remove_cgroup(done)
+            return []
+    return made
+
+
+def _write(folder, name, value, optional=False):
+    try:
+        with open(os.path.join(folder, name), "w") as file:
+            file.write(str(value))
+    except OSError:
+        if not optional:
+            raise
+
+
+def remove_cgroup(folder):
+    """Kill what is left in the cgroup `folder` and remove it (nothing if it does not exist)."""
+    if not os.path.isdir(folder):
+        return
+    for attempt in range(50):
+        try:
+            os.rmdir(folder)
+            return
+        except OSError:
+            pass
+        if os.path.exists(os.path.join(folder, "cgroup.kill")):
+            _write(folder, "cgroup.kill", 1, optional=True)
+        else:
+            try:
+                for pid in open(os.path.join(folder, "cgroup.procs")).read().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+        threading.Event().wait(0.02 * (attempt + 1))
 
 
 def readonly_mounts():
@@ -85,10 +208,12 @@ def _hide_package(name, folder):
             f"printf '%s' {shlex.quote(stub)} > {target}/__init__.py", f"mount -o remount,ro {target}"]
 
 
-def _mount_script(root, workdir, limits, command, uid, hidden=()):
-    """The shell script run as (namespace) root inside the new namespaces: build the filesystem in
-    a tmpfs at `root`, chroot into it, drop privileges and limit resources, exec `command`."""
-    lines = ["set -eu", f"R={shlex.quote(root)}",
+def _mount_script(root, workdir, limits, command, uid, hidden=(), sockets=None, cgroups=()):
+    """The shell script run as (namespace) root inside the new namespaces: join the sandbox's
+    cgroups, build the filesystem in a tmpfs at `root`, chroot into it, drop privileges and limit
+    resources, exec `command`."""
+    lines = ["set -eu"] + [f"echo 0 > {shlex.quote(os.path.join(folder, 'cgroup.procs'))}" for folder in cgroups]
+    lines += [f"R={shlex.quote(root)}",
              'mount -t tmpfs -o size=16m,mode=755 sandbox "$R"',
              'mkdir -p "$R/proc" "$R/tmp" "$R/dev/shm"',
              'mount -t proc proc "$R/proc"',
@@ -104,8 +229,14 @@ def _mount_script(root, workdir, limits, command, uid, hidden=()):
             lines += [f'mkdir -p "$R"{shlex.quote(target)}',
                       f'mount --rbind {shlex.quote(source)} "$R"{shlex.quote(target)}',
                       f'mount -o remount,bind,ro "$R"{shlex.quote(target)}']
+    # the working folder: a tmpfs of its own, of bounded size, that only this mount namespace sees
+    # (it vanishes with the sandbox); the kernel's sockets live in `sockets`, bound from outside
+    owner = f",uid={uid},gid={uid}" if os.geteuid() == 0 else ""
     lines += [f'mkdir -p "$R"{shlex.quote(workdir)}',
-              f'mount --bind {shlex.quote(workdir)} "$R"{shlex.quote(workdir)}']
+              f'mount -t tmpfs -o size={limits.work_bytes},mode=700{owner} work "$R"{shlex.quote(workdir)}']
+    if sockets:
+        lines += [f'mkdir -p "$R"{shlex.quote(sockets)}',
+                  f'mount --bind {shlex.quote(sockets)} "$R"{shlex.quote(sockets)}']
     for name, folder in hidden:
         lines += _hide_package(name, folder)
     setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
@@ -117,17 +248,20 @@ def _mount_script(root, workdir, limits, command, uid, hidden=()):
     return "\n".join(lines)
 
 
-def wrap(command, workdir, root, limits=None, uid=NOBODY, hidden=()):
-    """The argv that runs `command` (a list) sandboxed, with `workdir` as its only writable
-    directory (seen at the same path). `root` must be an empty directory for the sandbox's own
-    filesystem. `hidden`: (package name, folder) pairs from package_locations, which the sandbox
-    does not have. Killing the returned process kills everything inside (PID namespace)."""
+def wrap(command, workdir, root, limits=None, uid=NOBODY, hidden=(), sockets=None, cgroups=()):
+    """The argv that runs `command` (a list) sandboxed, in `workdir`, a size-limited tmpfs seen
+    only inside the sandbox (at that path). `root` must be an empty directory for the sandbox's own
+    filesystem; `sockets`, a folder of the host bound at the same path (the kernel's sockets and
+    connection file). `hidden`: (package name, folder) pairs from package_locations, which the
+    sandbox does not have; `cgroups`: folders from make_cgroups, which it joins first. Killing the
+    returned process kills everything inside (PID namespace)."""
     limits = limits or Limits()
     namespaces = ["--mount", "--pid", "--fork", "--net", "--ipc", "--uts", "--kill-child"]
     if os.geteuid() != 0:
         namespaces.insert(0, "--map-root-user")
         namespaces.insert(0, "--user")
-    script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command, uid, hidden)
+    script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command, uid, hidden,
+                           sockets and os.path.abspath(sockets), cgroups)
     return [shutil.which("unshare"), *namespaces, "--propagation", "private", "/bin/sh", "-c", script]
 
 
@@ -152,9 +286,9 @@ def check(tmp_parent=None):
         work, root = os.path.join(base, "work"), os.path.join(base, "root")
         prepare_workdir(work)
         os.makedirs(root)
-        probe = wrap([sys.executable, "-c", "open('probe', 'w').write('ok')"], work, root)
+        probe = wrap([sys.executable, "-c", "open('probe', 'w').write('ok'); print(open('probe').read())"], work, root)
         result = subprocess.run(probe, capture_output=True, text=True, timeout=60)
-        if result.returncode != 0 or not os.path.exists(os.path.join(work, "probe")):
+        if result.returncode != 0 or result.stdout.strip() != "ok":
             return f"making a sandbox failed here: {result.stderr.strip()[-500:] or result.returncode}"
         return None
     finally:

@@ -14,6 +14,7 @@ import stat
 import pytest
 from nbgrader.api import Gradebook
 
+from grader import sandbox
 from grader.course import release
 from tests.test_grading import grade, grader_command, submission
 
@@ -25,13 +26,19 @@ def attack(code, cell="softmax_code"):
     return {cell: code}
 
 
+MARKDOWN = "a markdown cell of the student's"
+
+
 def untouched_with(released, code):
-    """The untouched student notebook with `code` (grade id -> source) written into those cells."""
+    """The untouched student notebook with `code` (grade id -> source) written into those cells
+    (and, under MARKDOWN, a markdown cell added at the end)."""
     nb = json.loads(released.read_text())
     for cell in nb["cells"]:
         grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
         if grade_id in code:
             cell["source"] = code[grade_id]
+    if MARKDOWN in code:
+        nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": code[MARKDOWN]})
     return nb
 
 
@@ -142,6 +149,35 @@ HOSTILE = {
         "softmax_code": "SEEN = []\ndef softmax(Z):\n    SEEN.append(np.asarray(Z).tolist())\n    print('seen', Z)\n"
                         "    raise ValueError('not yet')\n",
         "sgd_step_code": "print('recorded inputs:', len(SEEN), SEEN[:2])\n"},
+    # --- the feedback runs nothing (issue 21, item 7) ---
+    "scripts_in_the_feedback": {
+        "softmax_code": "from IPython.display import HTML, Javascript, SVG, Markdown, display\n"
+                        "display(HTML('<script>window.PWNED = 1</script><img src=x onerror=\"window.PWNED = 2\">'))\n"
+                        "display(Javascript('window.PWNED = 3'))\n"
+                        "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"><script>window.PWNED = 4</script></svg>'))\n"
+                        "display(Markdown('<script>window.PWNED = 5</script>'))\n"
+                        "print('<script>window.PWNED = 6</script>')\n",
+        MARKDOWN: "An answer <script>window.PWNED = 7</script> <img src=x onerror='window.PWNED = 8'>\n"
+                  "<meta http-equiv='refresh' content='0; url=https://example.com/'> [link](javascript:PWNED=9)\n"},
+    # --- limits per sandbox (issue 21, item 6) ---
+    "calls_that_outlast_the_notebook": {
+        cell: f"import time\ndef {name}(*args):\n    time.sleep(30)\n    raise ValueError('slow')\n"
+        for cell, name in [("softmax_code", "softmax"), ("crossentropy_code", "categorical_crossentropy"),
+                           ("gradient_code", "softmax_crossentropy_gradient"), ("perceptron_code", "perceptron_epoch"),
+                           ("sgd_step_code", "gradient_descent_step")]},
+    "prints_300_mib_at_once": attack("print('x' * (300 * 2**20))\n"),
+    "holds_memory_in_many_processes": attack(
+        "import os, time\nchildren = []\n"
+        "for _ in range(6):\n    pid = os.fork()\n"
+        "    if pid == 0:\n        hold = b'1' * (900 * 2**20)\n        time.sleep(15)\n        os._exit(0)\n"
+        "    children.append(pid)\n"
+        "held = sum(os.waitpid(pid, 0)[1] == 0 for pid in children)\n"
+        "print('processes that held 900 MiB to the end:', held)\n"),
+    "fills_the_work_folder": attack(
+        "written = 0\ntry:\n    for i in range(16):\n"
+        "        with open(f'fill{i}', 'wb') as f:\n            f.write(b'1' * (60 * 2**20))\n"
+        "        written += 60 * 2**20\nexcept OSError as e:\n    print('stopped:', e.strerror)\n"
+        "print('MiB written:', written // 2**20)\n"),
     "reads_secrets_and_other_students": attack(
         "import glob, os\nleaks = [k for k in os.environ if 'SECRET' in k]\n"
         "for path in ['/proc/1/environ', '/proc/self/environ']:\n"
@@ -152,6 +188,8 @@ HOSTILE = {
         "print('secrets found:', len(leaks), ' other students found:', len(others))\n"),
 }
 DELETED, EDITED, INVALID = "deleted_test_cells", "edited_test_cells", "invalid_json"
+NOTEBOOK_TIMEOUT = 100
+ENDLESS_LAST_CELL = "honest_with_an_endless_last_cell"
 HONEST = ("aaa_honest", "zzz_honest")   # graded first and last, around every attack: both keep full marks
 
 
@@ -213,7 +251,8 @@ def hostile_run(course):
     source = course / "solutions" / ASSIGNMENT / NOTEBOOK
     notebooks = {"solution": submission(released, source, {}), "untouched": submission(released, source, None)}
     # the attacks know where the course lives: COURSE is its real path
-    notebooks.update({name: untouched_with(released, {cell: f"COURSE = {str(course)!r}\n" + text for cell, text in code.items()})
+    notebooks.update({name: untouched_with(released, {cell: (f"COURSE = {str(course)!r}\n" if cell != MARKDOWN else "") + text
+                                                      for cell, text in code.items()})
                       for name, code in HOSTILE.items()})
     untouched = submission(released, source, None)
     notebooks[DELETED] = dict(untouched, cells=[c for c in untouched["cells"]
@@ -224,6 +263,12 @@ def hostile_run(course):
             cell["source"] = "print('all tests pass')\n"
     for student in HONEST:
         notebooks[student] = notebooks["solution"]
+    # an honest student whose last cell never ends: the tests above it are graded in a second kernel
+    last = json.loads(json.dumps(notebooks["solution"]))
+    for cell in last["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "sgd_step_code":
+            cell["source"] = "".join(cell["source"]) + "\nwhile True:\n    pass\n"
+    notebooks[ENDLESS_LAST_CELL] = last
     for student, nb in notebooks.items():
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
@@ -232,7 +277,7 @@ def hostile_run(course):
         make(course / "submitted" / student, course, untouched)
     (course / "submitted" / INVALID / ASSIGNMENT).mkdir(parents=True)
     (course / "submitted" / INVALID / ASSIGNMENT / NOTEBOOK).write_text('{"cells": [ this is not JSON')
-    printed = grade(course, ASSIGNMENT, "--cell-timeout", "40", "--timeout", "150")
+    printed = grade(course, ASSIGNMENT, "--cell-timeout", "40", "--timeout", str(NOTEBOOK_TIMEOUT))
     return course, printed
 
 
@@ -261,6 +306,7 @@ def test_solution_keeps_full_marks_and_no_attack_earns_a_point(hostile_run):
     for student in HONEST:
         assert by_student[student] == maximum, f"the honest {student} scored {by_student.get(student)}"
     assert by_student["untouched"] == 0
+    assert 0 < by_student[ENDLESS_LAST_CELL] < maximum     # tasks 1-4 kept, task 5 did not run
     for student in [DELETED, EDITED, *HOSTILE, "lone_surrogates_in_the_file"]:
         assert by_student[student] == 0, f"{student} scored {by_student[student]}"
     assert INVALID not in by_student
@@ -292,9 +338,35 @@ def _printed(course, student):
 
 
 def test_limits_are_reported(hostile_run):
-    _, printed = hostile_run
+    course, printed = hostile_run
     assert re.search(r"^\[.*\] infinite_loop ran .*cell .* ran longer than 40 s", printed, re.M), printed
     assert re.search(r"^\[.*\] exits_the_kernel ran .*kernel died", printed, re.M), printed
+    # the notebook's time holds during a check's calls too: 10 calls of 30 s each are cut at 100 s
+    slow = re.search(r"^\[.*\] calls_that_outlast_the_notebook ran in ([0-9.]+) s: .*ran out of its 100 s", printed, re.M)
+    assert slow and float(slow.group(1)) < NOTEBOOK_TIMEOUT + 20, printed
+    # memory of the whole sandbox (a cgroup, where the machine gives one), and its working folder
+    if sandbox.cgroup_roots():
+        held = re.search(r"processes that held 900 MiB to the end: (\d)", _printed(course, "holds_memory_in_many_processes"))
+        assert held is None or int(held.group(1)) * 900 < sandbox.Limits().sandbox_memory_bytes / 2**20, held
+    written = re.search(r"MiB written: (\d+)", _printed(course, "fills_the_work_folder"))
+    assert written and int(written.group(1)) <= sandbox.Limits().work_bytes / 2**20, _printed(course, "fills_the_work_folder")
+
+
+def test_the_feedback_runs_nothing(hostile_run):
+    course, _ = hostile_run
+    grader_command(course, "feedback", ASSIGNMENT)
+    for path in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
+        page = path.read_text()
+        assert '<meta http-equiv="Content-Security-Policy"' in page.split("<script", 1)[0], path
+        scripts = re.findall(r"<script\b[^>]*>", page, re.I)
+        assert all("cdnjs.cloudflare.com/ajax/libs/mathjax/" in tag or "text/x-mathjax-config" in tag
+                   for tag in scripts), (path, scripts)
+        assert not re.search(r"<[^>]+\son\w+\s*=", page), path     # no event handler attribute
+        assert not re.search(r"<meta[^>]+refresh", page, re.I), path
+        assert not re.search(r"(href|src)\s*=\s*[\"']?\s*javascript:", page, re.I), path
+        assert "data:image/svg" not in page and "<svg" not in page.lower(), path
+    page = (course / "feedback" / "scripts_in_the_feedback" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    assert "window.PWNED = 6" in html.unescape(re.sub(r"<[^>]+>", "", page))     # shown as text, not run
 
 
 def test_feedback_never_shows_hidden_tests(hostile_run):
@@ -317,10 +389,11 @@ def test_running_again_grades_only_what_changed(hostile_run):
     course, _ = hostile_run
     before = scores(course)
     again = grade(course, ASSIGNMENT)
-    total = len(HOSTILE) + 5 + len(HONEST) + len(FILE_ATTACKS)
+    total = len(HOSTILE) + 6 + len(HONEST) + len(FILE_ATTACKS)
     retried = 1 + sum(reason is not None for _, reason in FILE_ATTACKS.values())   # the invalid and the refused
     assert re.search(rf"{total} submissions, {retried} to grade", again), again
     assert scores(course) == before
     resubmitted = course / "submitted" / "untouched" / ASSIGNMENT / NOTEBOOK
     resubmitted.write_text(json.dumps(untouched_with(resubmitted, {})))   # newer than its graded copy
     assert re.search(rf"{total} submissions, {retried + 1} to grade", grade(course, ASSIGNMENT))
+

@@ -148,3 +148,23 @@ def test_a_function_given_a_dict_of_arrays_is_told_when_it_changes_it():
         with pytest.raises(core.Failed, match=f"{name} changed its argument 1"):
             student.call(name, results)
 
+
+def test_sandbox_user_ids_are_unique_across_grader_processes():
+    import os
+    import subprocess
+    import sys
+
+    from grader import sandbox
+    if os.geteuid() != 0:
+        pytest.skip("user ids are only assigned as root")
+    holder = subprocess.Popen([sys.executable, "-c", "from grader import sandbox; import sys\n"
+                               "print(sandbox.sandbox_uid(), flush=True); sys.stdin.read()"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        held = int(holder.stdout.readline())
+        mine = [sandbox.sandbox_uid() for _ in range(3)]
+        assert held not in mine and len(set(mine)) == 3
+    finally:
+        holder.communicate("")
+        for uid in mine:
+            sandbox.release_uid(uid)
