@@ -137,9 +137,12 @@ def _grade_notebooks(job, spares, outcome, staged):
 
 
 def new_kernel(job):
-    """A fresh sandboxed kernel (not started) for a notebook of this job: the packages its
-    assignment must not have are absent."""
+    """A fresh sandboxed kernel (not started) for a notebook of this job. For a NumPy assignment its
+    only importable packages are an allow-list (NumPy, matplotlib, the kernel's own needs and the
+    standard library: sandbox.allowlist_site); otherwise the packages it must not have are absent."""
     checks = for_assignment(job.assignment)
+    if checks and checks.TASKS.numpy_only and not job.unsafe:
+        return Kernel(allowed=sandbox.allowlist_site())
     return Kernel(unsafe=job.unsafe, hidden_packages=checks.TASKS.hidden_packages if checks else ())
 
 

@@ -35,11 +35,11 @@ class SandboxedKernelManager(AsyncKernelManager):
     as nbclient needs: a blocking client would stop it from noticing timeouts and dead kernels."""
 
     def configure(self, workdir, sockets, root, limits, unsafe=False, hidden_packages=(), uid=sandbox.NOBODY,
-                  cgroups=()):
+                  cgroups=(), allowed=None):
         self.uid = uid
         sandbox.prepare_workdir(sockets, self.uid)
         self.sandbox_args = (workdir, root, limits, self.uid, sandbox.package_locations(hidden_packages), sockets,
-                             cgroups)
+                             cgroups, allowed)
         self.unsafe = unsafe
         self.transport = "ipc"
         self.ip = os.path.join(sockets, "kernel")
@@ -115,7 +115,7 @@ class Kernel:
     kernel of a worker's next submission while the current one runs; it needs nothing of the
     submission). `close()` stops the kernel and deletes the scratch folder."""
 
-    def __init__(self, limits=None, unsafe=False, hidden_packages=()):
+    def __init__(self, limits=None, unsafe=False, hidden_packages=(), allowed=None):
         # a short path: the kernel's sockets live here, and Unix sockets allow ~107 characters
         self.scratch = tempfile.mkdtemp(prefix="grade-")
         self.workdir, root = os.path.join(self.scratch, "work"), os.path.join(self.scratch, "root")
@@ -127,7 +127,8 @@ class Kernel:
         self.cgroups = [] if unsafe else sandbox.make_cgroups(f"grader-sandbox-{self.uid}", limits)
         self.unsafe = unsafe
         self.km = SandboxedKernelManager(kernel_name="python3")
-        self.km.configure(self.workdir, self.sockets, root, limits, unsafe, hidden_packages, self.uid, self.cgroups)
+        self.km.configure(self.workdir, self.sockets, root, limits, unsafe, hidden_packages, self.uid, self.cgroups,
+                          allowed)
         self.env = dict(KERNEL_ENV, HOME=self.workdir, MPLCONFIGDIR=os.path.join(self.workdir, ".matplotlib"))
         self.used = False
 
@@ -175,7 +176,8 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
 
     `kernel` is a Kernel, started or not, used for this notebook only and closed here; without
     one, a new one is made from `sandboxing` (Kernel's limits, unsafe, hidden_packages: the
-    packages absent from the sandbox). `on_ready()` is called once the kernel answers. The
+    packages absent from the sandbox, allowed: the only site-packages it has, from
+    sandbox.allowlist_site). `on_ready()` is called once the kernel answers. The
     notebook's `total_timeout` holds during a cell too: each cell, and each call a check makes,
     gets at most what is left of it (and at most `cell_timeout`).
 

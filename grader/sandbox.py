@@ -14,8 +14,13 @@ What the command sees and may do:
 - its working folder (the kernel's current and home directory) is a tmpfs of bounded size mounted
   inside its own mount namespace: the host's disk never sees what it writes, and it vanishes with
   the sandbox; the kernel's sockets are in a separate folder it may not write in once it runs;
-- optionally, packages it must not have (TensorFlow and Keras for a NumPy task): their folders are
-  covered by ones whose only module raises ModuleNotFoundError;
+- for a NumPy task, an allow-list of packages (`allowlist_site`): NumPy, matplotlib, ipykernel and
+  their dependencies, hard-linked into a folder of their own that is mounted over the venv's
+  site-packages at every path the sandbox sees the venv by (its real path and the path it is
+  called by, so a venv reached through a symbolic link is covered too); the base Python's
+  site-packages and the system's dist-packages are empty. Otherwise, packages it must not have
+  (the course's own, for assignment 4): their folders are covered by ones whose only module raises
+  ModuleNotFoundError;
 - when run as root, it also drops to an unprivileged user id of its own (one per sandbox, from
   `sandbox_uid()`, unique on the machine across grader processes, so that one submission's
   processes can never count against, signal or read another's), with no capabilities and
@@ -198,6 +203,152 @@ def package_locations(names):
     return found
 
 
+# --- the allow-list: what a NumPy task's kernel may import ----------------------------------------
+
+ALLOWED = ("numpy", "matplotlib", "ipykernel")   # with their dependencies (ipykernel's are the kernel's own)
+_allow_lock, _allow_cache = threading.Lock(), {}
+
+
+def _key(name):
+    import re
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def allowed_distributions(roots=ALLOWED):
+    """The installed distributions `roots` and everything they require (markers evaluated here,
+    no extras): the packages a NumPy task's kernel may import, besides the standard library."""
+    import importlib.metadata as metadata
+    from packaging.requirements import Requirement
+    found, todo = {}, list(roots)
+    while todo:
+        name = todo.pop()
+        if _key(name) in found:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        found[_key(name)] = dist
+        for text in dist.requires or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return found
+
+
+def site_packages():
+    """The real path of the venv's site-packages (where the allowed distributions are)."""
+    import sysconfig
+    return os.path.realpath(sysconfig.get_paths()["purelib"])
+
+
+def other_package_folders():
+    """Real paths of the other folders where Python finds installed packages: the base Python's
+    site-packages and the system's dist-packages (a student may put them on sys.path)."""
+    import glob
+    import sysconfig
+    folders = {os.path.realpath(sysconfig.get_paths(vars={"base": base, "platbase": base})[key])
+               for base in (sys.base_prefix, sys.prefix) for key in ("purelib", "platlib")}
+    for pattern in ("/usr/lib/python3*/dist-packages", "/usr/lib/python3*/site-packages",
+                    "/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages"):
+        folders.update(os.path.realpath(p) for p in glob.glob(pattern))
+    return sorted(f for f in folders - {site_packages()} if os.path.isdir(f))
+
+
+def allowlist_site(roots=ALLOWED):
+    """A site-packages folder holding only the allowed distributions (hard links to the venv's
+    files, made once per set of versions, beside the venv's own site-packages): it is mounted, in
+    a NumPy task's sandbox, over the venv's site-packages at every path the venv is seen by."""
+    with _allow_lock:
+        if roots in _allow_cache:
+            return _allow_cache[roots]
+        import hashlib
+        import importlib.metadata as metadata
+        dists = allowed_distributions(roots)
+        site = site_packages()
+        digest = hashlib.sha256(repr(sorted((k, d.version) for k, d in dists.items())).encode()).hexdigest()[:16]
+        folder = os.path.join(os.path.dirname(site), f"grader-allowlist-{digest}")
+        if not os.path.exists(os.path.join(folder, ".complete")):
+            owners = {}
+            for dist in metadata.distributions(path=[site]):
+                for file in dist.files or []:
+                    if file.parts and file.parts[0] != "..":
+                        owners.setdefault(file.parts[0], set()).add(_key(dist.metadata["Name"] or ""))
+            allowed_keys = set(dists)
+            building = f"{folder}.{os.getpid()}"
+            shutil.rmtree(building, ignore_errors=True)
+            os.makedirs(building)
+            modules, linked = set(), set()
+            for key, dist in dists.items():
+                for file in dist.files or []:
+                    if not file.parts or file.parts[0] in ("..", "__pycache__"):
+                        continue
+                    top = file.parts[0]
+                    if len(file.parts) == 1 and top.endswith(".py"):
+                        modules.add(top[:-3])
+                    if owners.get(top, set()) <= allowed_keys:
+                        if top not in linked:
+                            linked.add(top)
+                            _link_tree(os.path.join(site, top), os.path.join(building, top))   # the whole folder
+                    else:   # shared with a package that is not allowed: only this distribution's files
+                        _link_tree(os.path.join(site, *file.parts), os.path.join(building, *file.parts))
+            cache = os.path.join(site, "__pycache__")
+            if os.path.isdir(cache):
+                for name in os.listdir(cache):
+                    if name.split(".")[0] in modules:
+                        _link_tree(os.path.join(cache, name), os.path.join(building, "__pycache__", name))
+            open(os.path.join(building, ".complete"), "w").close()
+            try:
+                os.rename(building, folder)
+            except OSError:                      # another grader made it meanwhile
+                shutil.rmtree(building, ignore_errors=True)
+        _allow_cache[roots] = folder
+        return folder
+
+
+def _link_tree(source, target):
+    """Hard-link (or copy, across file systems) the file or folder `source` to `target`."""
+    if os.path.lexists(target) and not os.path.isdir(target):
+        return
+    if os.path.islink(source) or os.path.isfile(source):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.islink(source):
+            os.symlink(os.readlink(source), target)
+            return
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+        return
+    if not os.path.isdir(source):
+        return
+    for top, dirs, files in os.walk(source):
+        destination = os.path.join(target, os.path.relpath(top, source))
+        os.makedirs(destination, exist_ok=True)
+        for name in files:
+            _link_tree(os.path.join(top, name), os.path.join(destination, name))
+
+
+def allowlist_mounts(allowed):
+    """Mount lines that replace, at every path the sandbox sees them by, the venv's site-packages
+    with the allow-list folder `allowed`, and every other package folder with an empty one."""
+    site, lines = site_packages(), []
+    covered = [(site, allowed)] + [(other, None) for other in other_package_folders()]
+    for folder, replacement in covered:
+        for source, target in readonly_mounts():
+            real = os.path.realpath(source)
+            if folder != real and not folder.startswith(real.rstrip("/") + "/"):
+                continue
+            seen = f'"$R"{shlex.quote(target.rstrip("/") + folder[len(real.rstrip("/")):])}'
+            if source == target and os.path.islink(source):
+                continue                       # a link inside the sandbox to a folder covered already
+            if replacement is None:
+                lines += [f"mount -t tmpfs -o size=16k,mode=755,ro empty {seen}"]
+            else:
+                lines += [f"mount --bind {shlex.quote(replacement)} {seen}", f"mount -o remount,bind,ro {seen}"]
+    return lines
+
+
 def _hide_package(name, folder):
     """Mount lines that put, over the package's folder, one that holds only an __init__.py raising
     ModuleNotFoundError: the package is not there, whatever import trick is tried."""
@@ -208,7 +359,7 @@ def _hide_package(name, folder):
             f"printf '%s' {shlex.quote(stub)} > {target}/__init__.py", f"mount -o remount,ro {target}"]
 
 
-def _mount_script(root, workdir, limits, command, uid, hidden=(), sockets=None, cgroups=()):
+def _mount_script(root, workdir, limits, command, uid, hidden=(), sockets=None, cgroups=(), allowed=None):
     """The shell script run as (namespace) root inside the new namespaces: join the sandbox's
     cgroups, build the filesystem in a tmpfs at `root`, chroot into it, drop privileges and limit
     resources, exec `command`."""
@@ -239,6 +390,8 @@ def _mount_script(root, workdir, limits, command, uid, hidden=(), sockets=None, 
                   f'mount --bind {shlex.quote(sockets)} "$R"{shlex.quote(sockets)}']
     for name, folder in hidden:
         lines += _hide_package(name, folder)
+    if allowed:
+        lines += allowlist_mounts(allowed)
     setpriv, prlimit = shutil.which("setpriv"), shutil.which("prlimit")
     drop = (f"{setpriv} --reuid={uid} --regid={uid} --clear-groups --no-new-privs --inh-caps=-all "
             if os.geteuid() == 0 else f"{setpriv} --no-new-privs ")
@@ -248,12 +401,13 @@ def _mount_script(root, workdir, limits, command, uid, hidden=(), sockets=None, 
     return "\n".join(lines)
 
 
-def wrap(command, workdir, root, limits=None, uid=NOBODY, hidden=(), sockets=None, cgroups=()):
+def wrap(command, workdir, root, limits=None, uid=NOBODY, hidden=(), sockets=None, cgroups=(), allowed=None):
     """The argv that runs `command` (a list) sandboxed, in `workdir`, a size-limited tmpfs seen
     only inside the sandbox (at that path). `root` must be an empty directory for the sandbox's own
     filesystem; `sockets`, a folder of the host bound at the same path (the kernel's sockets and
     connection file). `hidden`: (package name, folder) pairs from package_locations, which the
-    sandbox does not have; `cgroups`: folders from make_cgroups, which it joins first. Killing the
+    sandbox does not have; `allowed`: a folder from allowlist_site, which replaces every
+    site-packages it could import from; `cgroups`: folders from make_cgroups, which it joins first. Killing the
     returned process kills everything inside (PID namespace)."""
     limits = limits or Limits()
     namespaces = ["--mount", "--pid", "--fork", "--net", "--ipc", "--uts", "--kill-child"]
@@ -261,7 +415,7 @@ def wrap(command, workdir, root, limits=None, uid=NOBODY, hidden=(), sockets=Non
         namespaces.insert(0, "--map-root-user")
         namespaces.insert(0, "--user")
     script = _mount_script(os.path.abspath(root), os.path.abspath(workdir), limits, command, uid, hidden,
-                           sockets and os.path.abspath(sockets), cgroups)
+                           sockets and os.path.abspath(sockets), cgroups, allowed)
     return [shutil.which("unshare"), *namespaces, "--propagation", "private", "/bin/sh", "-c", script]
 
 

@@ -397,3 +397,46 @@ def test_running_again_grades_only_what_changed(hostile_run):
     resubmitted.write_text(json.dumps(untouched_with(resubmitted, {})))   # newer than its graded copy
     assert re.search(rf"{total} submissions, {retried + 1} to grade", grade(course, ASSIGNMENT))
 
+
+BORROWS = {   # issue 21, item 4: a NumPy task's kernel imports from an allow-list, whatever path the venv has
+    "imports_keras_by_a_built_name": attack(
+        "def softmax(Z):\n    activations = __import__('ker' + 'as.activations', fromlist=['softmax'])\n"
+        "    return np.asarray(activations.softmax(Z))\n"),
+    "finds_keras_another_way": HOSTILE["finds_keras_another_way"],
+}
+
+
+def test_a_venv_reached_through_a_symlink_holds(tmp_path_factory):
+    """The whole grader run by a Python whose venv is reached through a symbolic link: the allow-list
+    holds at that path too (the kernel runs from it); honest students keep full marks."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from grader.course import REPO
+    from tests.test_grading import SECRET
+    base = tmp_path_factory.mktemp("linked")
+    venv = Path(sys.prefix)
+    (base / "venv").symlink_to(venv.resolve(), target_is_directory=True)
+    python = base / "venv" / "bin" / Path(sys.executable).name
+    course = base / "course"
+    course.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    shutil.copytree(REPO / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
+    release(course)
+    released = course / "release" / ASSIGNMENT / NOTEBOOK
+    source = course / "solutions" / ASSIGNMENT / NOTEBOOK
+    notebooks = {student: submission(released, source, {}) for student in HONEST}
+    notebooks.update({name: untouched_with(released, {cell: f"COURSE = {str(course)!r}\n" + text for cell, text in code.items()})
+                      for name, code in BORROWS.items()})
+    for student, nb in notebooks.items():
+        (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
+        (course / "submitted" / student / ASSIGNMENT / NOTEBOOK).write_text(json.dumps(nb))
+    result = subprocess.run([str(python), "-m", "grader", "--root", str(course), "autograde", ASSIGNMENT],
+                            capture_output=True, text=True, timeout=900, cwd=REPO,
+                            env=dict(os.environ, GRADING_SECRET=SECRET))
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr[-3000:]
+    maximum, by_student = scores(course)
+    assert all(by_student[student] == maximum for student in HONEST), by_student
+    assert all(by_student[student] == 0 for student in BORROWS), by_student
+    assert "libraries found: []\n" in _printed(course, "finds_keras_another_way")
