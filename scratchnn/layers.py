@@ -85,7 +85,8 @@ class Layer:
 
     def backward(self, grad_output, input_gradient=True):
         """dL/dy -> dL/dx, storing the weights' gradients in `grads`."""
-        raise NotImplementedError(f"{type(self).__name__} must define backward(grad_output, input_gradient=True).")
+        raise NotImplementedError(f"{type(self).__name__} must define backward(grad_output, "
+                                  "input_gradient=True).")
 
     @property
     def pre_activation(self):

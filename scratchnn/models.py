@@ -142,8 +142,9 @@ class Sequential(Trainer):
         return sum(layer.count_params() for layer in self.layers)
 
     def summary(self, print_fn=None):
-        """Print one row per layer (name, type, output shape, parameter count), then the total, trainable
-        and non-trainable parameter counts, as Keras's summary. `print_fn` (print by default) gets each line."""
+        """Print one row per layer (name, type, output shape, parameter count), then the total,
+        trainable and non-trainable parameter counts, as Keras's summary. `print_fn` (print by
+        default) gets each line."""
         if not self.built:
             raise ValueError("Build the model first (call it on data, or model.build((None, n_features))).")
         print_fn = print_fn or print

@@ -30,7 +30,9 @@ _CROSSENTROPIES = (losses_module.BinaryCrossentropy, losses_module.CategoricalCr
 
 class Trainer:
     """compile / fit / evaluate / predict for a model with `forward`, `backward`, `layers`,
-    `trainable_weights`, `grads` and `losses` (scratchnn's Sequential)."""
+    `trainable_weights`, `weight_names`, `grads` and `losses` (scratchnn's Sequential). Of the last
+    layer it asks only what every `Layer` declares: `activation`, and `pre_activation` when that is
+    a sigmoid or softmax (see layers.py)."""
 
     def __init__(self):
         self.compiled = False
@@ -91,7 +93,8 @@ class Trainer:
 
     def compute_loss_and_gradient(self, y, y_pred):
         """(loss + weight penalties, dL/d(output)), or dL/d(logits) when the loss is computed from
-        the logits (`backward` is then told skip_last_activation=True). Taught in chapter 4 (fit_from_scratch.ipynb)."""
+        the logits (`backward` is then told skip_last_activation=True).
+        Taught in chapter 4 (fit_from_scratch.ipynb)."""
         loss, inputs = self._loss_inputs(y_pred)
         value, gradient = loss.value_and_gradient(y, inputs)
         return value + sum(self.losses), gradient

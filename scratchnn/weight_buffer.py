@@ -48,22 +48,21 @@ class WeightBuffer:
     def gradient(self, grads):
         """The gradients laid end to end, shape (n,), checked: a ValueError names a gradient of the
         wrong shape, or one with NaN or infinity (the model has diverged)."""
-        if [np.shape(g) for g in grads] != self.shapes:
+        if [getattr(g, "shape", None) for g in grads] != self.shapes:     # cheap; lists are checked below
             self._raise_for_shapes(grads)
         if not self.flat.size:
             return self._grad
         grad = np.concatenate([np.ravel(g) for g in grads], out=self._grad)
         # grad . grad is NaN or inf if any entry is (or if the gradient is huge, which is allowed:
         # then the check below finds every entry finite); one BLAS call, faster than grad.sum().
-        with np.errstate(over="ignore"):
-            finite = math.isfinite(np.dot(grad, grad))
-        if not finite and not np.isfinite(grad).all():
+        if not math.isfinite(np.dot(grad, grad)) and not np.isfinite(grad).all():
             bad = next(name for name, g in zip(self.names, grads) if not np.isfinite(g).all())
             raise ValueError(f"The gradient of {bad} contains NaN or infinity; the model has diverged "
                              "(try a smaller learning rate).")
         return grad
 
     def _raise_for_shapes(self, grads):
+        """A ValueError naming the first gradient whose shape is not its weight's (none if all fit)."""
         if len(grads) != len(self.shapes):
             raise ValueError(f"Got {len(grads)} gradients for the {len(self.shapes)} weights of the model.")
         for name, grad, shape in zip(self.names, grads, self.shapes):

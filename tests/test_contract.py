@@ -5,7 +5,7 @@ import inspect
 import numpy as np
 import pytest
 
-from scratchnn import activations, callbacks, layers, models, regularizers
+from scratchnn import activations, callbacks, layers, regularizers
 from scratchnn.gradient_check import check_gradients
 from scratchnn.models import Sequential
 
@@ -27,7 +27,7 @@ def test_backward_from_the_pre_activation_of_a_layer_without_one_says_so(last):
     with pytest.raises(ValueError, match=f"{name} '[a-z_]+' has no activation to skip"):
         model.backward(np.ones_like(y), skip_last_activation=True)
     with pytest.raises(ValueError, match=f"{name} '[a-z_]+' has no activation, so no pre-activation"):
-        model.layers[-1].pre_activation
+        _ = model.layers[-1].pre_activation
     assert model.layers[-1].activation is None
     assert model.backward(np.ones_like(y)).shape == (2, 4)           # the plain backward pass works
 
