@@ -48,11 +48,12 @@ class WeightBuffer:
     def gradient(self, grads):
         """The gradients laid end to end, shape (n,), checked: a ValueError names a gradient of the
         wrong shape, or one with NaN or infinity (the model has diverged)."""
-        if [getattr(g, "shape", None) for g in grads] != self.shapes:     # cheap; lists are checked below
+        grads = [np.asarray(g) for g in grads]
+        if [g.shape for g in grads] != self.shapes:
             self._raise_for_shapes(grads)
         if not self.flat.size:
             return self._grad
-        grad = np.concatenate([np.ravel(g) for g in grads], out=self._grad)
+        grad = np.concatenate([g.ravel() for g in grads], out=self._grad)
         # grad . grad is NaN or inf if any entry is (or if the gradient is huge, which is allowed:
         # then the check below finds every entry finite); one BLAS call, faster than grad.sum().
         if not math.isfinite(np.dot(grad, grad)) and not np.isfinite(grad).all():
@@ -62,9 +63,9 @@ class WeightBuffer:
         return grad
 
     def _raise_for_shapes(self, grads):
-        """A ValueError naming the first gradient whose shape is not its weight's (none if all fit)."""
+        """A ValueError naming the first gradient whose shape is not its weight's."""
         if len(grads) != len(self.shapes):
             raise ValueError(f"Got {len(grads)} gradients for the {len(self.shapes)} weights of the model.")
         for name, grad, shape in zip(self.names, grads, self.shapes):
-            if np.shape(grad) != shape:
-                raise ValueError(f"The gradient of {name} has shape {np.shape(grad)}, but the weight has shape {shape}.")
+            if grad.shape != shape:
+                raise ValueError(f"The gradient of {name} has shape {grad.shape}, but the weight has shape {shape}.")
