@@ -1,13 +1,16 @@
-"""Per-layer diagnostics of a scratchnn ``Sequential``: gradient norms and dead ReLU units.
+"""Per-layer diagnostics of a scratchnn ``Sequential``: gradient norms, pre-activations, dead ReLU units.
 
-Used by the lesson on vanishing gradients (chapter 3)::
+Used by the lesson on vanishing gradients (chapter 3, activations.ipynb) and, for the
+pre-activations, by chapter 5 (symmetry_and_depth.ipynb)::
 
     p = model.forward(x)
     model.backward(loss.gradient(y, p))
     kernel_gradient_norms(model)     # {"dense": 1.0e-06, "dense_1": 1.4e-06, ...}
+    pre_activations(model, x)        # {"dense": Z (m, units), ...}
     dead_fraction(model, x)          # {"dense": 0.0, ..., "dense_4": 1.0, ...}
 
-Both read only the public API (``layers``, ``weight_names``, ``grads``, ``kernel``, ``bias``).
+They read only the public API: the model's ``weight_names``, ``grads``, ``layers`` and ``forward``,
+and each Dense layer's ``pre_activation``.
 """
 import numpy as np
 

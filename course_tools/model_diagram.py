@@ -10,6 +10,7 @@ and Graphviz's `dot` program, which pip cannot install. `layer_stack` needs neit
 show it anywhere. Every function draws on a Matplotlib ``Axes`` (a new figure if none is given) and
 returns it.
 """
+import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from course_tools import plots
@@ -20,7 +21,7 @@ _ARROW = dict(arrowstyle="-|>", mutation_scale=14, color="0.25", linewidth=1.2, 
 
 def _axes(ax, figsize):
     """`ax` or a new figure's axes, without the frame a diagram does not need."""
-    ax = plots._axes(ax, figsize)
+    ax = plots.axes(ax, figsize)
     ax.axis("off")
     return ax
 
@@ -43,7 +44,8 @@ def layer_rows(model):
     """One dict per row of the picture: the input, then every layer in order.
 
     Each row has `name`, `kind` (the class, plus the activation if any), `shape` (the output
-    shape, batch dimension None) and `params` (int), plus `formula` for a Dense layer, e.g.
+    shape, batch dimension None), `params` (int: every weight, as Keras's summary counts them) and
+    `trainable` (int: the trainable ones; batch norm's moving statistics are not), plus `formula` for a Dense layer, e.g.
     "11·64 + 64". Works for a built Keras model (Sequential or Functional, with a linear chain of
     layers) and for a built scratchnn Sequential.
     """
@@ -53,13 +55,13 @@ def layer_rows(model):
         shape = tuple(model.inputs[0].shape)
         name = getattr(model.inputs[0], "name", "") or ""
         rows.append(dict(name="input" if name.startswith("keras_tensor") or not name else name,
-                         kind="Input", shape=_shape(shape), params=0, formula=""))
+                         kind="Input", shape=_shape(shape), params=0, trainable=0, formula=""))
         layer_list = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     else:
         if not model.built:
             raise ValueError("Build the scratchnn model first, e.g. model.build((None, n_features)).")
         shape = model.input_shape
-        rows.append(dict(name="input", kind="Input", shape=_shape(shape), params=0, formula=""))
+        rows.append(dict(name="input", kind="Input", shape=_shape(shape), params=0, trainable=0, formula=""))
         layer_list = model.layers
     for layer in layer_list:
         in_features = shape[-1]
@@ -70,7 +72,8 @@ def layer_rows(model):
         if type(layer).__name__ == "Dense":
             formula = f"{in_features}·{shape[-1]} + {shape[-1]}"
         rows.append(dict(name=layer.name, kind=kind, shape=_shape(shape),
-                         params=int(layer.count_params()), formula=formula))
+                         params=int(layer.count_params()), formula=formula,
+                         trainable=sum(int(np.prod(w.shape)) for w in layer.trainable_weights)))
     return rows
 
 
@@ -95,17 +98,26 @@ def layer_stack(model, ax=None, title=None):
                 family="monospace")
         if i > 0:
             params = f"{row['params']:,} params" + (f" = {row['formula']}" if row["formula"] else "")
+            if row["trainable"] < row["params"]:
+                params += f", {row['trainable']:,} trainable"
             ax.text(box_w + 0.3, y - 0.17, params, ha="left", va="center", fontsize=10, color="#8a3b00")
         if i + 1 < len(rows):
             ax.add_patch(FancyArrowPatch((box_w / 2, y - box_h / 2), (box_w / 2, ys[i + 1] + box_h / 2), **_ARROW))
-    total = sum(row["params"] for row in rows)
-    ax.text(box_w / 2, ys[-1] - box_h / 2 - 0.35, f"total: {total:,} trainable parameters",
+    total, trainable = sum(row["params"] for row in rows), sum(row["trainable"] for row in rows)
+    ax.text(box_w / 2, ys[-1] - box_h / 2 - 0.35, _total_line(total, trainable),
             ha="center", va="top", fontsize=10.5)
     ax.set_xlim(-0.2, box_w + 4.4)
     ax.set_ylim(ys[-1] - box_h / 2 - 0.75, box_h / 2 + (0.55 if title else 0.15))
     if title:
         ax.text(box_w / 2, box_h / 2 + 0.2, title, ha="center", va="bottom", fontsize=12)
     return ax
+
+
+def _total_line(total, trainable):
+    """'total: 34 trainable parameters', or 'total: 42 parameters, 34 trainable' when some are not."""
+    if trainable == total:
+        return f"total: {total:,} trainable parameters"
+    return f"total: {total:,} parameters, {trainable:,} trainable"
 
 
 def workflow(ax=None):

@@ -19,8 +19,8 @@ CLASS_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"
 CLASS_MARKERS = ["o", "s", "^", "D", "v", "P"]
 
 
-def _axes(ax, figsize=(4.5, 4)):
-    """`ax` itself, or the axes of a new figure."""
+def axes(ax=None, figsize=(4.5, 4)):
+    """`ax` itself, or the axes of a new figure of `figsize` (inches)."""
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
     return ax
@@ -47,7 +47,7 @@ def scatter_classes(X, y, ax=None, class_names=None, **kwargs):
     `class_names` labels the legend (default "class 0", "class 1", ...); extra keyword arguments go
     to ``ax.scatter``.
     """
-    ax = _axes(ax)
+    ax = axes(ax)
     X, y = np.asarray(X), np.asarray(y).ravel().astype(int)
     options = dict(s=28, edgecolors="white", linewidths=0.6, zorder=3)
     options.update(kwargs)
@@ -84,7 +84,7 @@ def decision_regions(predict, X, y, ax=None, resolution=200, padding=0.5, title=
     which the largest wins. `X` (m, 2) and `y` (m,) are the data shown on top, with markers of
     area `point_size`.
     """
-    ax = _axes(ax)
+    ax = axes(ax)
     xx, yy, points = grid(X, resolution, padding)
     labels = _as_labels(predict(points)).reshape(xx.shape)
     n_classes = int(max(labels.max(), np.max(y))) + 1
@@ -111,7 +111,7 @@ def probability_surface(predict_proba, X, y, ax=None, resolution=200, padding=0.
     largest probability near 1/n); black lines mark where the most probable class changes.
     `X` (m, 2) and `y` (m,) are the data shown on top, with markers of area `point_size`.
     """
-    ax = _axes(ax)
+    ax = axes(ax)
     xx, yy, points = grid(X, resolution, padding)
     probs = np.asarray(predict_proba(points), dtype=np.float64)
     extent = (xx.min(), xx.max(), yy.min(), yy.max())
@@ -153,7 +153,7 @@ def draw_neuron(ax=None, n_inputs=3, n_outputs=1, activation="$f$", output="$a$"
     input connects to every unit (a Dense layer), and the activation box (e.g. "softmax") acts on
     all the sums z_1 .. z_n together, as softmax does. Labels are Matplotlib mathtext.
     """
-    ax = _axes(ax, figsize=(7, 0.9 * max(n_inputs, 1.5 * n_outputs) + 1.4))
+    ax = axes(ax, figsize=(7, 0.9 * max(n_inputs, 1.5 * n_outputs) + 1.4))
     ax.set_aspect("equal")
     ax.axis("off")
     unit_gap = 1.0 if n_outputs == 1 else 1.5          # room for each unit's bias arrow

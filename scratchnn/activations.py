@@ -4,6 +4,8 @@ Each function keeps the input's floating dtype (float64 in gives float64 out). `
 returns the function that carries a gradient back through an activation, and `derivative(name, x)`
 gives the elementwise derivative for plots.
 """
+import inspect
+
 import numpy as np
 
 from ._checks import as_float_array
@@ -119,6 +121,16 @@ def _lookup(name):
 def get(name):
     """The activation function called `name` (None means linear), as `keras.activations.get`."""
     return _lookup(name)[0]
+
+
+def check_arguments(name, kwargs):
+    """A ValueError now if the activation called `name` does not take the keyword arguments `kwargs`
+    (e.g. Activation("relu", negative_slope=0.1)), rather than a TypeError at its first call."""
+    parameters = list(inspect.signature(get(name)).parameters)[1:]       # all but x
+    unknown = sorted(set(kwargs) - set(parameters))
+    if unknown:
+        raise ValueError(f"The activation {name!r} takes no argument {', '.join(map(repr, unknown))}; got {kwargs}. "
+                         f"Its keyword arguments: {parameters or 'none'}.")
 
 
 def backward(name):

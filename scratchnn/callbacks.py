@@ -70,7 +70,8 @@ class ProgbarLogger(Callback):
                    (redrawn in place at most every 0.05 s, then finished at the end)
         verbose=2: `12/12 - 0s - 2ms/step - accuracy: 0.9000 - loss: 0.4000` (one line at the end)
 
-    `fit`, `evaluate` and `predict` add one when verbose is not 0. Inside `fit` the validation
+    `fit`, `evaluate` and `predict` add one when verbose is not 0; one passed in `callbacks` takes
+    their verbose too, so with verbose=0 it prints nothing, as Keras's. Inside `fit` the validation
     pass prints nothing. The clock starts when the epoch (or the evaluation) starts.
     """
 
@@ -90,7 +91,7 @@ class ProgbarLogger(Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start()
-        if self.epochs > 1:
+        if self.verbose and self.epochs > 1:
             print(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
@@ -133,6 +134,8 @@ class ProgbarLogger(Callback):
             sys.stdout.flush()
 
     def _finish(self, logs):
+        if not self.verbose:
+            return
         line = self._line(self.steps, logs)
         print(("\r" if self.verbose == 1 else "") + line, flush=True)
 

@@ -42,15 +42,22 @@ def relative_error(analytic, numeric):
 def check_gradients(layer, x, seed=0, epsilon=1e-6):
     """Relative error of `layer.backward` for the input and for each trainable weight.
 
-    `layer` is a layer or a model (anything with forward, backward, trainable_weights, grads and
-    losses). Uses the scalar L = sum(layer(x) * R) + penalties for a fixed random R, so that dL/dy = R
-    reaches every output. Returns {"input": error, "kernel": error, "bias": error, ...}.
+    `layer` is a layer or a model (anything with forward, backward, trainable_weights, weight_names,
+    grads and losses), run in training mode, which must then be deterministic (a ValueError says so
+    for Dropout). Uses the scalar L = sum(layer(x) * R) + penalties for a fixed random R, so that
+    dL/dy = R reaches every output. Returns {"input": error, "kernel": error, "bias": error, ...}.
     """
     x = as_float_array(x, "x")
     if x.dtype != np.float64:
         raise ValueError(f"check_gradients needs float64 inputs; got {x.dtype}.")
     x = x.copy()
-    upstream = np.random.default_rng(seed).normal(size=layer.forward(x, training=True).shape)
+    y = layer.forward(x, training=True)
+    if not np.array_equal(y, layer.forward(x, training=True)):
+        raise ValueError("check_gradients: two forward passes in training mode on the same x gave different "
+                         "outputs, so central differences would compare different functions and report errors "
+                         "near 1 that mean nothing. A Dropout layer does this: it draws a new mask at every "
+                         "pass. Check the model without its Dropout layers (or with rate=0).")
+    upstream = np.random.default_rng(seed).normal(size=y.shape)
 
     def scalar_loss():
         return float(np.sum(layer.forward(x, training=True) * upstream))

@@ -1,18 +1,31 @@
 """Layers with a forward pass, a hand-written backward pass, and Keras's weight layout.
 
-Every layer follows one protocol (CS231n's forward/backward pairs, Keras's names):
+Every layer follows one protocol (CS231n's forward/backward pairs, Keras's names). The base class
+`Layer` declares all of it, so a model or a trainer never has to guess what a layer has:
 
-- `forward(x, training=False) -> y`: the base class builds the weights at the first call (from
-  `x.shape`, in `x`'s dtype), then runs the subclass's `call`, which caches what backward needs.
-  A layer without weights has nothing to build: it is built from the start, as in Keras.
+- `name`, `built`; `forward(x, training=False) -> y`: the base class builds the weights at the
+  first call (from `x.shape`, in `x`'s dtype), then runs the subclass's `call`, which caches what
+  backward needs. A layer without weights has nothing to build: it is built from the start, as in
+  Keras. `compute_output_shape(input_shape)`: the output's shape, without data.
 - `backward(grad_output, input_gradient=True) -> grad_input`: given dL/dy of the last forward
   pass, returns dL/dx (None with input_gradient=False: the first layer of a model does not need
   it) and stores dL/dw of every trainable weight in `grads`, in the order of `trainable_weights`.
+- `trainable_weights` with a name for each in `weight_names` (["kernel", "bias"]),
+  `non_trainable_weights` (batch norm's moving statistics), `weights` (both), `count_params()`.
 - `get_weights()` / `set_weights(list)`: copies, in Keras's order and shapes, so weights move both
   ways between a scratchnn layer and the Keras layer of the same name.
+- `set_weight_arrays(arrays)`: use these arrays (same shapes and values) as the trainable weights
+  from now on; fit uses it to keep all of a model's weights in one flat array (see weight_buffer.py).
+- `losses`: the penalties the layer adds to the loss (weight regularization), as floats; [] by default.
 - `shared_grads`: a layer that uses another layer's weight (DenseTranspose uses its Dense's kernel)
   leaves its contribution to that weight's gradient here, as (owner layer, weight index, array);
-  `Sequential.grads` adds it to the owner's gradient.
+  `Sequential.grads` adds it to the owner's gradient. `borrowed_from`: those owner layers.
+- `activation`: the name of the activation the layer ends with ("relu", "linear", ...), or None for
+  a layer that has none (Dropout, BatchNormalization). A layer with an activation also has
+  `pre_activation` (z, its input, of the last forward pass: the logits of a classifier's output
+  layer) and `backward_pre_activation(grad_z, input_gradient=True)`, which starts the backward
+  pass from dL/dz, skipping the activation. A layer without one raises a ValueError that says so
+  ("BatchNormalization 'batch_normalization' has no activation to skip").
 """
 import numpy as np
 
@@ -22,7 +35,10 @@ from ._checks import as_float_array
 
 class Layer:
     """Base class. Subclasses with weights create them in `build` (setting `trainable_weights`);
-    every subclass writes `call` (the forward computation) and `backward`."""
+    every subclass writes `call` (the forward computation) and `backward`. The module docstring
+    lists everything a model may ask of a layer; this class gives each a default or a clear error."""
+
+    activation = None   # the name of the activation the layer ends with; None: it has none
 
     def __init__(self, name=None):
         self.name = name or type(self).__name__.lower()
@@ -65,10 +81,22 @@ class Layer:
 
     def call(self, x, training=False):
         """The forward computation of a built layer; caches what `backward` needs."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define call(x, training=False).")
 
     def backward(self, grad_output, input_gradient=True):
-        raise NotImplementedError
+        """dL/dy -> dL/dx, storing the weights' gradients in `grads`."""
+        raise NotImplementedError(f"{type(self).__name__} must define backward(grad_output, "
+                                  "input_gradient=True).")
+
+    @property
+    def pre_activation(self):
+        """z, the input of the layer's activation in the last forward pass (a layer with an activation)."""
+        raise ValueError(f"{type(self).__name__} {self.name!r} has no activation, so no pre-activation.")
+
+    def backward_pre_activation(self, grad_z, input_gradient=True):
+        """The backward pass from dL/dz, skipping the activation (a layer with an activation)."""
+        raise ValueError(f"{type(self).__name__} {self.name!r} has no activation to skip: start its backward "
+                         "pass from dL/d(output), with backward(grad_output).")
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -91,9 +119,12 @@ class Layer:
                                  f"got shape {value.shape}.")
             target[...] = value
 
-    def _store_weights_in(self, arrays):
-        """Use `arrays` (same shapes and values: views of a model's weight buffer) as the trainable
-        weights; each is also the attribute of its name (`kernel`, `bias`, ...)."""
+    def set_weight_arrays(self, arrays):
+        """Use `arrays` (the same shapes and values: views of a model's WeightBuffer) as the trainable
+        weights from now on; each is also the attribute of its name (`kernel`, `bias`, ...)."""
+        if [a.shape for a in arrays] != [w.shape for w in self.trainable_weights]:
+            raise ValueError(f"Layer {self.name!r}: set_weight_arrays needs arrays of shapes "
+                             f"{[w.shape for w in self.trainable_weights]}; got {[a.shape for a in arrays]}.")
         for name, array in zip(self.weight_names, arrays):
             setattr(self, name, array)
         self.trainable_weights = list(arrays)
@@ -122,8 +153,8 @@ class Dense(Layer):
     def __init__(self, units, activation=None, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, name=None):
         super().__init__(name)
-        if not (isinstance(units, (int, np.integer)) and units > 0):
-            raise ValueError(f"units must be a positive integer; got {units!r}.")
+        if isinstance(units, bool) or not (isinstance(units, (int, np.integer)) and units > 0):
+            raise ValueError(f"units must be a positive integer; got {units!r}.")   # True is not 1 unit
         self.units = int(units)
         self.activation = activation or "linear"
         activations.get(self.activation)  # fail now, not at the first call, on an unknown name
@@ -307,7 +338,7 @@ class Activation(Layer):
 
     def __init__(self, activation, name=None, **kwargs):
         super().__init__(name)
-        activations.get(activation)
+        activations.check_arguments(activation, kwargs)    # fail now, not at the first call
         self.activation, self.kwargs = activation, kwargs
 
     def call(self, x, training=False):
@@ -336,8 +367,9 @@ class LeakyReLU(Activation):
     the function keras.activations.leaky_relu (and Dense(activation="leaky_relu")) uses 0.2."""
 
     def __init__(self, negative_slope=0.3, name=None):
-        if negative_slope < 0:
-            raise ValueError(f"negative_slope must be >= 0; got {negative_slope}.")
+        if (isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float, np.integer, np.floating))
+                or not 0 <= negative_slope < np.inf):
+            raise ValueError(f"negative_slope must be a number >= 0; got negative_slope={negative_slope!r}.")
         super().__init__("leaky_relu", name=name, negative_slope=negative_slope)
 
 

@@ -21,10 +21,10 @@ class Sequential(Trainer):
     """
 
     def __init__(self, layers=None, name="sequential"):
+        super().__init__()
         self.name = name
         self.layers = []
         self.input_shape = None     # (None, d), recorded by the first forward pass (or build)
-        self.weights_buffer = None  # one flat array holding every trainable weight, once built
         for layer in layers or []:
             self.add(layer)
 
@@ -42,7 +42,6 @@ class Sequential(Trainer):
         while layer.name in taken:
             layer.name, suffix = f"{base}_{suffix}", suffix + 1
         self.layers.append(layer)
-        self.weights_buffer = None
 
     @property
     def built(self):
@@ -57,8 +56,8 @@ class Sequential(Trainer):
         return self.forward(x, training=training)
 
     def forward(self, x, training=False):
-        """x (m, d) -> output of the last layer; each layer caches what its backward pass needs.
-        Taught in chapter 2 (mlp.ipynb)."""
+        """x (m, d) -> output of the last layer: a loop that hands each layer's output to the next
+        layer; each layer caches what its backward pass needs. Taught in chapter 2 (mlp.ipynb)."""
         if not self.layers:
             raise ValueError("This Sequential model has no layers: add some first.")
         x = as_float_array(x, "x")
@@ -66,32 +65,14 @@ class Sequential(Trainer):
             self.input_shape = (None,) + x.shape[1:]
         for layer in self.layers:
             x = layer.forward(x, training=training)
-        if self.weights_buffer is None and self.built:
-            self._pack_weights()
         return x
 
-    def _pack_weights(self):
-        """Move every trainable weight into one flat array, `weights_buffer`; each layer keeps views
-        of its part. Nothing changes for the layers, but an optimizer can then update all weights
-        with one NumPy call per formula instead of one per weight array (see Optimizer.apply)."""
-        weights = self.trainable_weights
-        if not weights or len({w.dtype for w in weights}) > 1:
-            return
-        buffer = np.concatenate([w.ravel() for w in weights])
-        start = 0
-        for layer in self.layers:
-            views = []
-            for weight in layer.trainable_weights:
-                views.append(buffer[start:start + weight.size].reshape(weight.shape))
-                start += weight.size
-            layer._store_weights_in(views)
-        self.weights_buffer = buffer
-
-    def backward(self, grad_output, from_logits=False, input_gradient=True):
+    def backward(self, grad_output, skip_last_activation=False, input_gradient=True):
         """dL/d(output) -> dL/d(input), filling every layer's `grads` on the way (the chain rule).
 
-        With from_logits=True, `grad_output` is the gradient w.r.t. the last layer's logits (its
-        pre-activation), and that activation's backward step is skipped. With
+        With skip_last_activation=True, `grad_output` is the gradient w.r.t. the last layer's
+        pre-activation z (for a classifier's output layer, its logits), so that layer starts at
+        `backward_pre_activation` and its activation's backward step is skipped. With
         input_gradient=False the first layer skips dL/d(input) and None is returned (training
         needs only the weights' gradients).
         Taught in chapter 2 (backprop.ipynb) and chapter 3 (activations.ipynb).
@@ -103,7 +84,7 @@ class Sequential(Trainer):
         for index in range(last, -1, -1):                  # from the last layer back to the first
             layer = self.layers[index]
             wanted = input_gradient or index > 0            # the first layer's dL/dx only if asked for
-            if index == last and from_logits:
+            if index == last and skip_last_activation:
                 grad = layer.backward_pre_activation(grad, wanted)
             else:
                 grad = layer.backward(grad, wanted)
@@ -160,23 +141,29 @@ class Sequential(Trainer):
     def count_params(self):
         return sum(layer.count_params() for layer in self.layers)
 
-    def summary(self, input_shape=None):
-        """Print one row per layer (name, type, output shape, parameter count), as Keras's summary."""
+    def summary(self, print_fn=None):
+        """Print one row per layer (name, type, output shape, parameter count), then the total,
+        trainable and non-trainable parameter counts, as Keras's summary. `print_fn` (print by
+        default) gets each line."""
         if not self.built:
             raise ValueError("Build the model first (call it on data, or model.build((None, n_features))).")
-        shape = self.input_shape if input_shape is None else tuple(input_shape)
-        rows = []
+        print_fn = print_fn or print
+        shape, rows = self.input_shape, []
         for layer in self.layers:
             shape = layer.compute_output_shape(shape)
             rows.append((f"{layer.name} ({type(layer).__name__})", str(shape), f"{layer.count_params():,}"))
-        widths = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")]) + 2 for i in range(3)]
+        header = ("Layer (type)", "Output Shape", "Param #")
+        widths = [max(len(row[i]) for row in rows + [header]) + 2 for i in range(3)]
         line = "-" * sum(widths)
-        print(f'Model: "{self.name}"')
-        print(line)
-        for row in [("Layer (type)", "Output Shape", "Param #")] + rows:
-            print("".join(cell.ljust(width) for cell, width in zip(row, widths)))
-        print(line)
-        print(f"Total params: {self.count_params():,}")
+        trainable = sum(w.size for w in self.trainable_weights)
+        print_fn(f'Model: "{self.name}"')
+        print_fn(line)
+        for row in [header] + rows:
+            print_fn("".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print_fn(line)
+        print_fn(f"Total params: {self.count_params():,}")
+        print_fn(f"Trainable params: {trainable:,}")
+        print_fn(f"Non-trainable params: {self.count_params() - trainable:,}")
 
     def save_weights(self, filepath):
         """Write every weight array to a NumPy .npz file, in get_weights() order."""

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from ._checks import from_identifier
+from .weight_buffer import WeightBuffer
 
 
 def check_hyperparameter(value, name, low, high, high_included=False):
@@ -24,7 +25,6 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.iterations = 0
         self._shapes = None       # the shapes of the variables of the first call
-        self._buffer = None       # the one array that holds all of them, if they share one (see apply)
 
     @property
     def learning_rate(self):
@@ -37,42 +37,28 @@ class Optimizer:
     def apply(self, grads, variables):
         """One update of every array in `variables` (in place) from its gradient in `grads`.
 
-        When the variables are the consecutive parts of one flat array (a built scratchnn model
-        keeps its weights so), that array is updated in one go, with the gradients laid end to end:
-        the same arithmetic on the same numbers, in a few large NumPy calls instead of many small
-        ones, which is what takes the time on small networks.
+        `variables` is either a list of float arrays, each updated with its gradient (Keras's form),
+        or a model's WeightBuffer (what `fit` hands over: see weight_buffer.py), whose one flat array
+        is updated in one go with the model's gradients laid end to end: the same arithmetic on
+        the same numbers, in a few large NumPy calls instead of many small ones.
         """
-        grads, variables = [np.asarray(g) for g in grads], list(variables)
-        if self._shapes is None:
-            self._check(grads, variables)
-            self._shapes = [v.shape for v in variables]
-            self._buffer = _common_buffer(variables)
-            self._variables = variables if self._buffer is not None else None
-            self.build([self._buffer] if self._buffer is not None else variables)
-        if self._buffer is not None:
-            grads, variables = self._as_one_array(grads, variables)
+        if isinstance(variables, WeightBuffer):
+            grads, variables = [variables.gradient(grads)], [variables.flat]
         else:
+            grads, variables = [np.asarray(g) for g in grads], list(variables)
             self._check(grads, variables)
+        if self._shapes is None:
+            self._shapes = [v.shape for v in variables]
+            self.build(variables)
+        elif [v.shape for v in variables] != self._shapes:
+            raise ValueError(f"apply: this optimizer was built for variables of shapes {self._shapes}; got "
+                             f"{[v.shape for v in variables]}. Use one optimizer per model (and per way of "
+                             "calling it: a model's WeightBuffer, as fit uses, or its list of weights).")
         self.iterations += 1
         for index, (grad, variable) in enumerate(zip(grads, variables)):
-            if not (type(grad) is np.ndarray and grad.dtype == variable.dtype):
-                grad = np.asarray(grad, dtype=variable.dtype)
+            if grad.dtype != variable.dtype:
+                grad = grad.astype(variable.dtype)
             self.update_step(index, grad, variable, variable.dtype.type(self.learning_rate))
-
-    def _as_one_array(self, grads, variables):
-        """([all gradients laid end to end], [the buffer that holds the variables]), checked."""
-        same = len(variables) == len(self._variables) and all(v is w for v, w in zip(variables, self._variables))
-        if not same and _common_buffer(variables) is not self._buffer:
-            raise ValueError("apply: this optimizer updates a model whose weights have since been replaced "
-                             "or moved; use a new optimizer for them.")
-        if [g.shape for g in grads] != self._shapes:
-            self._check(grads, variables)                     # an error that names the wrong gradient
-        grad = np.concatenate([g.ravel() for g in grads])
-        # grad . grad is NaN or inf if any entry is (or if the gradient is huge: then _check finds
-        # nothing wrong and lets it pass); one BLAS call, about 3x faster than grad.sum().
-        if not math.isfinite(np.dot(grad, grad)):
-            self._check(grads, variables)                     # an error that names the non-finite one
-        return [grad], [self._buffer]
 
     def build(self, variables):
         """Create the per-variable state (slots)."""
@@ -81,40 +67,21 @@ class Optimizer:
         raise NotImplementedError
 
     def _check(self, grads, variables):
-        """Clear errors for wrong arguments. The common case (the shapes the optimizer was built for,
-        finite gradients: NaN and infinity would reach the sum) is checked first, cheaply."""
-        if (self._shapes is not None and [np.shape(g) for g in grads] == self._shapes
-                and [v.shape for v in variables] == self._shapes and math.isfinite(sum(g.sum() for g in grads))):
-            return
+        """Clear errors for wrong arguments: as many gradients as variables, float arrays, matching
+        shapes, finite gradients. The sum of every gradient is finite if and only if none holds NaN
+        or infinity (barring overflow), so that is tested first: it is cheap."""
         if len(grads) != len(variables):
             raise ValueError(f"apply: got {len(grads)} gradients for {len(variables)} variables.")
         for index, (grad, variable) in enumerate(zip(grads, variables)):
             if not (isinstance(variable, np.ndarray) and variable.dtype.kind == "f"):
                 raise ValueError(f"apply: variable {index} must be a float NumPy array (updated in place); "
                                  f"got {type(variable).__name__}.")
-            if np.shape(grad) != variable.shape:
-                raise ValueError(f"apply: gradient {index} has shape {np.shape(grad)} but its variable has "
+            if grad.shape != variable.shape:
+                raise ValueError(f"apply: gradient {index} has shape {grad.shape} but its variable has "
                                  f"shape {variable.shape}.")
-            if not math.isfinite(np.sum(grad)) and not np.isfinite(grad).all():   # the sum first: it is cheap
+            if not math.isfinite(np.sum(grad)) and not np.isfinite(grad).all():
                 raise ValueError(f"apply: gradient {index} contains NaN or infinity; the model has diverged "
                                  "(try a smaller learning rate).")
-        if self._shapes is not None and self._shapes != [v.shape for v in variables]:
-            raise ValueError(f"apply: this optimizer was built for variables of shapes {self._shapes}; got "
-                             f"{[v.shape for v in variables]}. Use one optimizer per model.")
-
-
-def _common_buffer(variables):
-    """The 1-D array whose consecutive views, in order, the variables are (covering all of it), or None."""
-    buffer = variables[0].base if variables and isinstance(variables[0], np.ndarray) else None
-    if not (isinstance(buffer, np.ndarray) and buffer.ndim == 1 and buffer.flags.c_contiguous):
-        return None
-    address, end = buffer.__array_interface__["data"][0], buffer.__array_interface__["data"][0] + buffer.nbytes
-    for variable in variables:
-        if not (isinstance(variable, np.ndarray) and variable.base is buffer and variable.flags.c_contiguous
-                and variable.__array_interface__["data"][0] == address):
-            return None
-        address += variable.nbytes
-    return buffer if address == end else None
 
 
 class SGD(Optimizer):

@@ -7,9 +7,10 @@ class L2:
     Taught in chapter 7 (overfitting_l2_dropout.ipynb)."""
 
     def __init__(self, l2=0.01):
-        if l2 < 0:
-            raise ValueError(f"l2 must be >= 0; got {l2}.")
-        self.l2 = l2
+        if (isinstance(l2, bool) or not isinstance(l2, (int, float, np.integer, np.floating))
+                or not 0 <= l2 < np.inf):        # as Keras: a number, not NaN, infinite or negative
+            raise ValueError(f"l2 must be a number >= 0; got l2={l2!r}.")
+        self.l2 = float(l2)
 
     def __call__(self, weights):
         return float(self.l2 * np.sum(np.square(weights)))

@@ -22,6 +22,7 @@ from . import optimizers
 from ._checks import as_float_array
 from .callbacks import CallbackList
 from .utils import generator
+from .weight_buffer import WeightBuffer
 
 _CROSSENTROPIES = (losses_module.BinaryCrossentropy, losses_module.CategoricalCrossentropy,
                    losses_module.SparseCategoricalCrossentropy)
@@ -29,7 +30,17 @@ _CROSSENTROPIES = (losses_module.BinaryCrossentropy, losses_module.CategoricalCr
 
 class Trainer:
     """compile / fit / evaluate / predict for a model with `forward`, `backward`, `layers`,
-    `trainable_weights`, `grads` and `losses` (scratchnn's Sequential)."""
+    `trainable_weights`, `weight_names`, `grads` and `losses` (scratchnn's Sequential). Of the last
+    layer it asks only what every `Layer` declares: `activation`, and `pre_activation` when that is
+    a sigmoid or softmax (see layers.py)."""
+
+    def __init__(self):
+        self.compiled = False
+        self.optimizer = self.loss = self.logits_loss = None   # set by compile
+        self.loss_tracker, self.compiled_metrics = None, []
+        self.history = None                                    # the History of the last fit
+        self.stop_training = self.stop_evaluating = self.stop_predicting = False
+        self._weight_buffer = None                             # made by the first train_step
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
         """Choose the optimizer, the loss and the metrics, as objects or by their Keras names.
@@ -51,6 +62,7 @@ class Trainer:
         if "loss" in names or len(set(names)) < len(names):
             raise ValueError(f"Metric names must be unique and not 'loss'; got {names}.")
         self.stop_training = False
+        self.compiled = True
 
     def _logits_twin(self, loss):
         """The from-logits twin of `loss` when Keras would use it, else None.
@@ -60,7 +72,7 @@ class Trainer:
         the logits is then simply p - y (over m). We do the same. Taught in chapter 4 (fit_from_scratch.ipynb).
         """
         if (isinstance(loss, _CROSSENTROPIES) and not loss.from_logits
-                and getattr(self.layers[-1], "activation", None) in ("sigmoid", "softmax")):
+                and self.layers[-1].activation in ("sigmoid", "softmax")):
             return type(loss)(from_logits=True)
         return None
 
@@ -81,7 +93,8 @@ class Trainer:
 
     def compute_loss_and_gradient(self, y, y_pred):
         """(loss + weight penalties, dL/d(output)), or dL/d(logits) when the loss is computed from
-        the logits (`backward` is then told from_logits=True). Taught in chapter 4 (fit_from_scratch.ipynb)."""
+        the logits (`backward` is then told skip_last_activation=True).
+        Taught in chapter 4 (fit_from_scratch.ipynb)."""
         loss, inputs = self._loss_inputs(y_pred)
         value, gradient = loss.value_and_gradient(y, inputs)
         return value + sum(self.losses), gradient
@@ -103,14 +116,24 @@ class Trainer:
 
     def train_step(self, x, y):
         """One batch: forward, loss (+ weight penalties), backward, one optimizer step.
-        The metrics see the predictions made before the update, as in Keras.
+        The metrics see the predictions made before the update, as in Keras. The optimizer gets
+        the weights as a `weight_buffer`, all in one flat array: the same update, faster.
         Taught in chapter 3 (regression.ipynb) and chapter 4 (fit_from_scratch.ipynb)."""
         y_pred = self.forward(x, training=True)
         loss, gradient = self.compute_loss_and_gradient(y, y_pred)
         # training needs the weights' gradients only, not the first layer's dL/dx
-        self.backward(gradient, from_logits=self.logits_loss is not None, input_gradient=False)
-        self.optimizer.apply(self.grads, self.trainable_weights)
+        self.backward(gradient, skip_last_activation=self.logits_loss is not None, input_gradient=False)
+        self.optimizer.apply(self.grads, self.weight_buffer)
         return self.update_metrics(loss, y, y_pred)
+
+    @property
+    def weight_buffer(self):
+        """The model's trainable weights in one flat array (a WeightBuffer, see weight_buffer.py), made
+        at the first use, i.e. the first train_step; made again if the layers no longer use it
+        (a layer added, a weight replaced)."""
+        if self._weight_buffer is None or not self._weight_buffer.holds(self.trainable_weights):
+            self._weight_buffer = WeightBuffer(self.layers, names=self.weight_names)
+        return self._weight_buffer
 
     def test_step(self, x, y):
         """One batch of evaluate: forward in inference mode, loss, metrics."""
@@ -203,7 +226,7 @@ class Trainer:
         return np.concatenate(outputs)
 
     def _require_compiled(self, what):
-        if not hasattr(self, "loss"):
+        if not self.compiled:
             raise RuntimeError(f"You must call compile(optimizer, loss, metrics) before {what}().")
 
     @staticmethod

@@ -132,5 +132,5 @@ def test_leaky_relu_layer_matches_keras(negative_slope):
     # Keras keeps the slope in float32: 0.3 differs from float32(0.3) by 1.2e-8 relative; 0.25 is exact.
     np.testing.assert_allclose(ours.forward(x), theirs(x).numpy(), rtol=1e-7 if negative_slope is None else 1e-15)
     assert check_gradients(ours, x)["input"] < 1e-7
-    with pytest.raises(ValueError, match="negative_slope must be >= 0"):
+    with pytest.raises(ValueError, match="negative_slope must be a number >= 0"):
         layers.LeakyReLU(-0.1)
