@@ -60,7 +60,8 @@ def test_a_leak_is_found(exported, tmp_path):
     shutil.copytree(dest, leaky)
     shutil.copy(source_of("01_neuron"), leaky / "chapters" / "copied.ipynb")
     blocks = dict(public.secret_blocks())
-    solution = next(lines for where, lines in blocks.items() if where.startswith("solutions/07") and "solution" in where)
+    solution = next(lines for where, lines in blocks.items()
+                    if where.startswith("solutions/07") and "solution" in where)
     hidden = next(lines for where, lines in blocks.items() if where.startswith("solutions/03") and "hidden" in where)
     (leaky / "scratchnn" / "extra.py").write_text("# helper\n" + "\n    ".join(solution) + "\n")
     nb = json.loads((leaky / "chapters/01_neuron/neuron.ipynb").read_text())
@@ -68,7 +69,7 @@ def test_a_leak_is_found(exported, tmp_path):
     (leaky / "chapters/01_neuron/neuron.ipynb").write_text(json.dumps(nb))
     found = "\n".join(public.leaks(leaky))
     assert "chapters/copied.ipynb: nbgrader marker '### BEGIN SOLUTION'" in found
-    assert f"scratchnn/extra.py: the solutions/07" in found
+    assert "scratchnn/extra.py: the solutions/07" in found
     assert "chapters/01_neuron/neuron.ipynb: the solutions/03" in found
 
 
