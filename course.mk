@@ -45,10 +45,10 @@ browser:
 	@test -x "$(CHROMIUM)" || echo "No Chromium at $(CHROMIUM): install it with 'sudo apt-get install chromium', or give CHROMIUM=/path/to/chrome."
 
 # The whole book as one PDF: built once more as a single page (reusing the executed notebooks of
-# `make book`), printed by Chromium (_ext/book_pdf.py), and put next to the website as book.pdf,
+# `make book`), printed by Chromium (tools/book_pdf.py), and put next to the website as book.pdf,
 # where every page's download menu links it.
 pdf: book browser
-	CHROMIUM=$(CHROMIUM) $(BIN)/python _ext/book_pdf.py --publish
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tools.book_pdf --publish
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

@@ -1,4 +1,4 @@
-"""`make pdf` prints the book with _ext/book_pdf.py: here its printing function runs on a small page
+"""`make pdf` prints the book with tools/book_pdf.py: here its printing function runs on a small page
 marked up as Sphinx marks up the book (MathJax from sphinx-mathjax-offline, the course's CSS, a
 figure, a folded answer, a long code line, a wide formula, table and text table), in a few seconds, instead of
 on the whole book (a singlehtml build takes minutes).
@@ -7,7 +7,6 @@ It must write a PDF with the pages, the figure and the opened answer, with the m
 the code wrapped; and it must refuse to print (no PDF) a page whose maths does not typeset, whose
 image is missing, or whose code would be cut at the margin.
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -18,13 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tools import book_pdf
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 MATHJAX = Path(sysconfig.get_paths()["purelib"]) / "sphinx-mathjax-offline" / "static" / "mathjax"
 
-_spec = importlib.util.spec_from_file_location("book_pdf", REPO / "_ext" / "book_pdf.py")
-book_pdf = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(book_pdf)
 
 LONG_CODE = ("weights = layer.get_weights()  # a line far longer than the A4 column, whose end "
              "the reader needs: END_OF_LONG_LINE  # (m, d)")
@@ -88,16 +86,15 @@ def print_in_own_process(html, out, parts=PARTS):
     browser tests keep one open for the whole session in whichever test worker they share with us.
     """
     script = (
-        "import importlib.util, json, sys\n"
-        f"spec = importlib.util.spec_from_file_location('book_pdf', {str(REPO / '_ext' / 'book_pdf.py')!r})\n"
-        "book_pdf = importlib.util.module_from_spec(spec); spec.loader.exec_module(book_pdf)\n"
+        "import json\n"
+        "from tools import book_pdf\n"
         "try:\n"
         f"    result = book_pdf.print_pdf({str(html)!r}, {str(out)!r}, chromium={CHROMIUM!r}, timeout=60,\n"
         f"                            parts={[list(p) for p in parts]!r})\n"
         "except book_pdf.PrintError as error:\n"
         "    result = {'error': str(error)}\n"
         "print(json.dumps(result, default=str))\n")
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    run = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, f"the printing process failed:\n{run.stderr[-3000:]}"
     return json.loads(run.stdout.strip().splitlines()[-1])
 
@@ -154,9 +151,7 @@ def test_pdf_facts_reject_a_truncated_file(tmp_path):
 
 
 def test_the_download_menu_offers_the_pdf_only_where_it_is(tmp_path):
-    spec = importlib.util.spec_from_file_location("course_sphinx", REPO / "_ext" / "course_sphinx.py")
-    course_sphinx = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(course_sphinx)
+    course_sphinx = book_pdf._course_sphinx()   # as `make pdf --publish` loads it
     css = tmp_path / "_static" / "book_pdf.css"
     assert course_sphinx.mark_book_pdf(tmp_path) is False
     assert "display: none" in css.read_text() and ".btn-download-book-pdf-button" in css.read_text()

@@ -32,7 +32,7 @@ def test_the_export_holds_what_learners_and_students_need(exported):
     tops = {name.split("/")[0] for name in files}
     assert tops == {"_config.yml", "_toc.yml", "intro.md", "_ext", "_static", "chapters", "scratchnn",
                     "course_tools", "grader", "pyproject.toml", "requirements.txt", "course.mk", "Makefile",
-                    "binder", ".gitignore", ".github", "LICENSE", "LICENSE-CONTENT.md", "benchmarks", "README.md"}
+                    "binder", ".gitignore", ".github", "LICENSE", "LICENSE-CONTENT.md", "tools", "README.md"}
     for assignment in sorted(p.name for p in (REPO / "solutions").iterdir()):
         student = dest / "chapters" / assignment / source_of(assignment).name
         assert student.read_bytes() == (REPO / student.relative_to(dest)).read_bytes()
@@ -42,7 +42,10 @@ def test_the_export_holds_what_learners_and_students_need(exported):
 
 def test_the_export_has_no_instructor_material(exported):
     dest, files = exported
-    assert not [f for f in files if f.split("/")[0] in ("solutions", "tests", "tools", ".ci", "nbgrader_config.py")]
+    assert not [f for f in files if f.split("/")[0] in ("solutions", "tests", ".ci", "nbgrader_config.py")]
+    # of tools/, only the PDF printer that the public `make pdf` runs
+    assert {f for f in files if f.startswith("tools/")} == {
+        f"tools/book_pdf{end}" for end in (".py", "_wait.js", "_arrange.js", "_prepare.js", "_check.js")}
     assert public.leaks(dest) == []
     readme = (dest / "README.md").read_text()
     assert "instructor-only" not in readme

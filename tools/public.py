@@ -11,11 +11,12 @@ What goes in, and why:
 - what installs and builds them: pyproject.toml, requirements.txt, course.mk and the public
   Makefile (tools/public/Makefile: book, pdf, lab), binder/ for Binder, .gitignore;
 - the publishing workflow (tools/public/.github/: the site is published from the public
-  repository), benchmarks/fit_speed.py (the speed page tells learners to run it), the licences;
+  repository) and the PDF printer it runs through `make pdf` (tools/book_pdf.py and its .js
+  files, alone of tools/), the licences;
 - README.md, made from this repository's README without its instructor-only sections.
 
 What never goes in: solutions/ (the sources, with solutions and hidden tests), tests/ (the
-typical-mistake corpora are near-solutions), nbgrader_config.py, .ci/, tools/, the instructor's
+typical-mistake corpora are near-solutions), nbgrader_config.py, .ci/, the rest of tools/, the instructor's
 workflow, anything generated (gradebook, submissions, feedback, _build/). The export is checked
 before it is left in DEST: no nbgrader solution or hidden-test marker and no line of a solution or
 hidden-test block may appear in any file (`leaks`).
@@ -36,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "public"
 COPIED = ["_config.yml", "_toc.yml", "intro.md", "_ext", "_static", "chapters", "scratchnn", "course_tools",
           "grader", "pyproject.toml", "requirements.txt", "course.mk", "binder", ".gitignore", "LICENSE",
-          "LICENSE-CONTENT.md", "benchmarks/fit_speed.py"]
+          "LICENSE-CONTENT.md", "tools/book_pdf.py", "tools/book_pdf_*.js"]
 INSTRUCTOR_ONLY = re.compile(r"<!-- instructor-only -->.*?<!-- /instructor-only -->", re.S)
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 _BLOCK = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
