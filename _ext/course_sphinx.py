@@ -7,8 +7,13 @@
   puts book.pdf next to the pages after they are built, so each page loads _static/book_pdf.css,
   which hides the entry while book.pdf is missing (written at the end of every build, and again
   by `make pdf` through mark_book_pdf).
+- The sidebar's expand/collapse toggles (pydata-sphinx-theme's <summary> elements hold only a
+  chevron) get a name that screen readers announce: "Pages of 1. The artificial neuron"
+  (WCAG 4.1.2; axe-core's rule summary-name).
 """
 from pathlib import Path
+
+from bs4 import BeautifulSoup
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -38,6 +43,26 @@ def _book_pdf_button(app, pagename, templatename, context, doctree):
                 "label": "download-book-pdf-button"})
 
 
+def _named_toggles(app, pagename, templatename, context, doctree):
+    generate = context.get("generate_toctree_html")
+    if generate is None:
+        return
+
+    def named(kind, *args, **kwargs):
+        html = generate(kind, *args, **kwargs)
+        if kind != "sidebar":
+            return html
+        soup = BeautifulSoup(str(html), "html.parser")
+        for summary in soup.select("summary"):
+            if summary.get_text(strip=True) or summary.has_attr("aria-label"):
+                continue
+            link = summary.parent.find_previous_sibling("a")
+            summary["aria-label"] = f"Pages of {link.get_text(' ', strip=True)}" if link else "Pages of this part"
+        return str(soup)
+
+    context["generate_toctree_html"] = named
+
+
 BOOK_PDF_CSS = "book_pdf.css"
 _HIDE_ENTRY = ("/* No book.pdf next to the pages (`make pdf` makes it): its download entry is hidden. */\n"
                ".btn-download-book-pdf-button { display: none !important; }\n")
@@ -65,4 +90,6 @@ def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=999)
     # after sphinx-book-theme's add_header_buttons (priority 501) made the menu
     app.connect("html-page-context", _book_pdf_button, priority=600)
+    # after pydata-sphinx-theme's add_toctree_functions (priority 500) put generate_toctree_html there
+    app.connect("html-page-context", _named_toggles, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

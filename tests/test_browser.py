@@ -6,8 +6,9 @@ below checks one thing over all of them, so a failure names the check, the width
 
 The site is _build/html, reused when it is newer than every source, otherwise built here with the
 same command as `make book`. The browser is Debian's Chromium (`/usr/bin/chromium`, or $CHROMIUM),
-driven by Playwright's Python package; no browser is downloaded. Screenshots of a few pages at both
-widths go to _build/screenshots/. The last test prints the whole book as `make pdf` does.
+driven by Playwright's Python package; no browser is downloaded. Every visit also runs axe-core
+(the copy that the axe-playwright-python package ships) with the WCAG 2.1 A and AA rules. Screenshots of a few pages at both widths go to _build/screenshots/.
+The last test prints the whole book as `make pdf` does.
 """
 import functools
 import http.server
@@ -38,6 +39,8 @@ SCREENSHOT_PAGES = ["intro.html", "chapters/01_neuron/neuron.html", "chapters/02
 SOURCES = ["_config.yml", "_toc.yml", "intro.md", "chapters", "_static", "_ext", "scratchnn", "course_tools"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]     # WCAG 2.1, levels A and AA
 
 pytestmark = pytest.mark.xdist_group("browser")   # one browser, one worker (pytest.ini: --dist loadfile keeps a file on one worker)
 
@@ -149,6 +152,26 @@ class Tab:
         self.reset()
         self.page.goto(self.site + rel, wait_until="load")
         self.page.evaluate(WAIT_FOR_MATH)
+        # _static/scroll_regions.js has marked what scrolls, after MathJax (<html data-regions>)
+        self.page.wait_for_function("() => document.documentElement.dataset.regions === 'marked'")
+
+    def accessibility(self):
+        """axe-core's WCAG 2.1 A/AA violations on the page: 'rule: element (what to fix)' each."""
+        self.page.add_script_tag(content=_axe_source())
+        found = self.page.evaluate("""async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
+            .violations.flatMap(v => v.nodes.map(n => v.id + ': ' + n.target.join(' ') + ' ('
+              + (n.failureSummary || '').replace(/\\s+/g, ' ').slice(0, 160) + ')'))""", AXE_TAGS)
+        return found
+
+
+@functools.cache
+def _axe_source():
+    try:
+        import axe_playwright_python
+    except ImportError:
+        pytest.fail("The Python package axe-playwright-python (it ships axe-core) is missing: run `make test` "
+                    "(it installs requirements.txt into .venv).", pytrace=False)
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 
 
 WAIT_FOR_MATH = """async () => {
@@ -186,6 +209,15 @@ MEASURE = """() => {
     figures: [...art.querySelectorAll('img')].filter(i => i.naturalWidth > 0).map(i => ({
       src: (i.getAttribute('src') || '').split('/').pop().slice(0, 12), natural: i.naturalWidth,
       shown: Math.round(i.getBoundingClientRect().width)})),
+    // inline maths never scrolls; display maths fits the column on a desktop (may scroll on a phone)
+    inlineScroll: [...art.querySelectorAll('mjx-container:not([display="true"])')]
+      .filter(m => m.classList.contains('wide-inline') || m.offsetHeight > m.clientHeight + 1
+                   || (scrolls(m) && m.scrollWidth > m.clientWidth + 1)).map(describe),
+    displayScroll: [...art.querySelectorAll('div.math')].filter(m => m.scrollWidth > m.clientWidth + 1)
+      .map(m => describe(m) + ` (${m.scrollWidth} px in ${m.clientWidth} px)`),
+    // code cells never wrap: on a desktop no line is wider than the column, on a phone it scrolls
+    codeScroll: [...art.querySelectorAll('div.cell_input pre')].filter(p => p.scrollWidth > p.clientWidth + 1)
+      .map(p => describe(p) + ` (${p.scrollWidth} px of code in ${p.clientWidth} px)`),
     tfLog: [...art.querySelectorAll('div.cell_output')].map(o => o.textContent)
       .filter(t => /absl::InitializeLog|oneDNN custom operations|cpu_feature_guard/.test(t)).map(t => t.trim().slice(0, 80)),
   };
@@ -201,7 +233,7 @@ MEASURE = """() => {
       r.wide.push(describe(el) + ` (${Math.round(b.width)} px wide, the column ${Math.round(col.width)} px)`);
       continue;
     }
-    if (el.tagName === 'PRE' && el.scrollWidth > el.clientWidth + 1) {
+    if (el.tagName === 'PRE' && el.scrollWidth > el.clientWidth + 1 && !scrolls(el)) {
       r.cutCode.push(describe(el) + ` (${el.scrollWidth} px of text in ${el.clientWidth} px)`);
     } else if (['hidden', 'clip'].includes(ox(el)) && el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
       r.cut.push(describe(el) + ` (${el.scrollWidth} px of content in ${el.clientWidth} px)`);
@@ -221,7 +253,8 @@ def reports(browser, site):
         for rel in _pages():
             tab.open(rel)
             rep = tab.page.evaluate(MEASURE)
-            rep.update(errors=list(tab.errors), failed=list(tab.failed), outgoing=list(tab.outgoing))
+            rep.update(errors=list(tab.errors), failed=list(tab.failed), outgoing=list(tab.outgoing),
+                       axe=tab.accessibility())
             out[name, rel] = rep
             if rel in SCREENSHOT_PAGES:
                 shot = SHOTS / f"{rel.replace('/', '_').removesuffix('.html')}_{width}px.png"
@@ -303,6 +336,30 @@ def test_figures_fit_the_column(reports):
                     "is at most 688 px, about 6.8 in, wide) on " + f"{len(bad)} page visits:\n" + "\n".join(
                         f"  {k}: " + "; ".join(v[:3]) + (f" (+{len(v) - 3} more)" if len(v) > 3 else "")
                         for k, v in sorted(bad.items())), pytrace=False)
+
+
+def test_wcag_21_aa(reports):
+    """axe-core finds no violation of a WCAG 2.1 A or AA rule on any page, at either width."""
+    _check(reports, "axe", "WCAG 2.1 A/AA violations (axe-core)")
+
+
+def test_inline_maths_never_scrolls(reports):
+    _check(reports, "inlineScroll", "inline formulas that scroll or stick out of the column (make them display maths)")
+
+
+def test_display_maths_fits_the_desktop_column(reports):
+    _check({k: r for k, r in reports.items() if k[0] == "desktop"}, "displayScroll",
+           "display equations wider than the column (break them over lines with aligned)")
+
+
+def test_code_never_wraps_and_fits_the_desktop_column(reports):
+    """Code keeps its lines (white-space: pre, so indentation and numbers stay whole): on a desktop
+    every line fits the column (tests/test_code_lines.py limits their length); on a phone a code
+    cell scrolls sideways (and is reachable by keyboard, which axe checks)."""
+    _check({k: r for k, r in reports.items() if k[0] == "desktop"}, "codeScroll",
+           "code cells with lines wider than the column")
+    phone = [r for (w, _), r in reports.items() if w == "phone" and r["codeScroll"]]
+    assert phone, "no code cell scrolls on a phone: do code cells wrap again?"
 
 
 def test_no_tensorflow_start_up_log_in_outputs(reports):
