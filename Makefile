@@ -5,7 +5,7 @@ include course.mk
 help:
 	@echo "make book     build the website into _build/html (warnings are errors)"
 	@echo "make pdf      the whole book as one PDF, _build/pdf/book.pdf, also at _build/html/book.pdf (builds the website first; needs Chromium)"
-	@echo "make test     run every test: library vs Keras, lessons, the package outside the repository, grading round trip"
+	@echo "make test     lint (make lint), then every test: library vs Keras, lessons, the package outside the repository, grading round trip"
 	@echo "make lab      open JupyterLab in the course environment"
 	@echo "make release  regenerate the student assignment notebooks from solutions/"
 	@echo "make public DEST=../course-public   write the student-facing repository (no solutions) into DEST"
@@ -15,9 +15,13 @@ help:
 
 # The browser tests reuse _build/html when it is newer than the sources (else they build it).
 # Two test workers share the machine: one BLAS thread each, so they do not fight over the cores.
-.PHONY: test
-test: $(STAMP) browser
+# Lint first (seconds): a finding stops the run before the long tests.
+.PHONY: test lint
+test: $(STAMP) lint browser
 	CHROMIUM=$(CHROMIUM) OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 # --- instructor -------------------------------------------------------------
 # Grading runs through `python -m grader` (nbgrader is the engine; see grader/__init__.py).

@@ -45,9 +45,9 @@ def layer_rows(model):
 
     Each row has `name`, `kind` (the class, plus the activation if any), `shape` (the output
     shape, batch dimension None), `params` (int: every weight, as Keras's summary counts them) and
-    `trainable` (int: the trainable ones; batch norm's moving statistics are not), plus `formula` for a Dense layer, e.g.
-    "11·64 + 64". Works for a built Keras model (Sequential or Functional, with a linear chain of
-    layers) and for a built scratchnn Sequential.
+    `trainable` (int: the trainable ones; batch norm's moving statistics are not), plus `formula`
+    for a Dense layer, e.g. "11·64 + 64". Works for a built Keras model (Sequential or Functional,
+    with a linear chain of layers) and for a built scratchnn Sequential.
     """
     rows = []
     is_keras = hasattr(model, "inputs") and not hasattr(model, "forward")

@@ -16,8 +16,9 @@ import numpy as np
 def quadratic(curvatures, center=(0.0, 0.0)):
     """(f, grad) of f(w) = 1/2 sum_i curvatures[i] (w_i - center_i)^2, an axis-aligned bowl.
 
-    w: (p,) -> f(w): a number, grad(w): (p,); f also takes a grid (p, ...). The Hessian is diag(curvatures): its eigenvalues are the
-    curvatures, and plain gradient descent converges exactly when learning_rate < 2 / max(curvatures).
+    w: (p,) -> f(w): a number, grad(w): (p,); f also takes a grid (p, ...). The Hessian is
+    diag(curvatures): its eigenvalues are the curvatures, and plain gradient descent converges
+    exactly when learning_rate < 2 / max(curvatures).
     Taught in chapter 6 (gradient_descent.ipynb).
     """
     h, c = np.asarray(curvatures, dtype=np.float64), np.asarray(center, dtype=np.float64)

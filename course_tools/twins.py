@@ -7,7 +7,6 @@
 The twin computes in the dtype of the scratchnn weights (float64 for the exact comparisons of the
 lessons and tests) and starts from a copy of them, so both libraries begin at the same point.
 """
-import numpy as np
 
 from course_tools.keras_setup import keras
 from course_tools.tied import DenseTranspose

@@ -7,6 +7,6 @@ weights and results can be compared one for one.
 from . import (activations, callbacks, gradient_check, initializers, layers, losses, metrics, models,
                optimizers, regularizers, utils)
 
-__all__ = ["activations", "callbacks", "gradient_check", "initializers", "layers", "losses", "metrics", "models", "optimizers",
-           "regularizers", "utils"]
+__all__ = ["activations", "callbacks", "gradient_check", "initializers", "layers", "losses", "metrics", "models",
+           "optimizers", "regularizers", "utils"]
 __version__ = "0.1.0"

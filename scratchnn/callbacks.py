@@ -47,7 +47,8 @@ class Callback:
 
 class History(Callback):
     """Records every epoch's logs: `history.history["loss"]` is the list of epoch losses.
-    `fit` adds one to every run and returns it (it is also `model.history`). Taught in chapter 4 (fit_from_scratch.ipynb)."""
+    `fit` adds one to every run and returns it (it is also `model.history`). Taught in chapter 4
+    (fit_from_scratch.ipynb)."""
 
     def __init__(self):
         super().__init__()

@@ -77,7 +77,10 @@ def class_indices(labels, n_classes):
     if labels.dtype.kind in "iu" and (labels.size == 0 or (labels.min() >= 0 and labels.max() < n_classes)):
         return labels                  # integers already, all in range: nothing to convert (the common case)
     numeric = labels.dtype.kind in "iuf"
-    bad = ~((labels == np.round(labels)) & (labels >= 0) & (labels < n_classes)) if numeric else np.ones(labels.shape, bool)
+    if numeric:
+        bad = ~((labels == np.round(labels)) & (labels >= 0) & (labels < n_classes))
+    else:
+        bad = np.ones(labels.shape, bool)
     if bad.any():
         raise ValueError(f"Labels must be integers in [0, {n_classes}) for {n_classes} classes; "
                          f"found {labels[bad].ravel()[0].item() if numeric else labels[bad].ravel()[0]!r}.")

@@ -49,7 +49,8 @@ def test_backward_matches_gradient_tape(name, seed):
 def test_derivative_on_a_grid(name):
     x = np.linspace(-6, 6, 241)  # includes 0 exactly
     _, (expected,) = keras_gradients(lambda t: tf.reduce_sum(keras_activation(name)(t)), x)
-    np.testing.assert_allclose(activations.derivative(name, x, **as_keras_computes(name)), expected, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(activations.derivative(name, x, **as_keras_computes(name)), expected,
+                               rtol=1e-12, atol=1e-15)
 
 
 def test_kink_conventions():

@@ -16,7 +16,8 @@ def test_split_is_disjoint_covers_the_digits_in_unit_range_and_follows_the_seed(
     assert y_train.shape == (1000,) and y_test.shape == (797,)
     assert x_train.min() == 0.0 and max(x_train.max(), x_test.max()) == 1.0
     both = np.concatenate([x_train, x_test])
-    assert len(np.unique(both, axis=0)) == len(np.unique(np.concatenate([digits_split()[0][0], digits_split()[1][0]]), axis=0))
+    default = np.concatenate([digits_split()[0][0], digits_split()[1][0]])
+    assert len(np.unique(both, axis=0)) == len(np.unique(default, axis=0))
     assert np.array_equal(digits_split(n_train=1000, seed=2)[0][0], x_train)
     assert not np.array_equal(digits_split(n_train=1000, seed=3)[0][0], x_train)
     assert digits_split(dtype="float64")[0][0].dtype == np.float64

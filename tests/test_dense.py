@@ -52,7 +52,8 @@ def test_gradient_check_catches_a_wrong_backward():
             self.grads = [x.T @ grad_output, grad_output.sum(axis=0)]
             return grad_output @ self.kernel.T
 
-    report = check_gradients(ForgetsTheActivation(3, activation="sigmoid"), np.random.default_rng(0).normal(size=(4, 2)))
+    report = check_gradients(ForgetsTheActivation(3, activation="sigmoid"),
+                             np.random.default_rng(0).normal(size=(4, 2)))
     assert min(report.values()) > 1e-2, report
 
 

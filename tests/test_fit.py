@@ -128,8 +128,9 @@ def test_early_stopping_matches_keras(patience, restore):
     ours.compile(optimizers.SGD(2.0), "sparse_categorical_crossentropy")
     theirs.compile(keras.optimizers.SGD(2.0), "sparse_categorical_crossentropy")
     args = dict(epochs=15, batch_size=8, validation_split=0.3, shuffle=False, verbose=0)
-    h_ours = ours.fit(x, labels, callbacks=[callbacks.EarlyStopping(patience=patience, restore_best_weights=restore)], **args)
-    h_theirs = theirs.fit(x, labels, callbacks=[keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=restore)], **args)
+    stop = dict(patience=patience, restore_best_weights=restore)
+    h_ours = ours.fit(x, labels, callbacks=[callbacks.EarlyStopping(**stop)], **args)
+    h_theirs = theirs.fit(x, labels, callbacks=[keras.callbacks.EarlyStopping(**stop)], **args)
     assert h_ours.epoch == h_theirs.epoch and len(h_ours.epoch) < 15
     for w, v in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(w, v, rtol=1e-8, atol=1e-10)

@@ -94,8 +94,8 @@ def graded(course):
                     for cell_grade in notebook.grades:
                         totals[task(cell_grade.name)] += cell_grade.score
                 scores[assignment, sub.student.id] = dict(totals)
-                outputs[assignment, sub.student.id] = [
-                    json.loads(p.read_text()) for p in (course / "autograded" / sub.student.id / assignment).glob("*.ipynb")]
+                graded = course / "autograded" / sub.student.id / assignment
+                outputs[assignment, sub.student.id] = [json.loads(p.read_text()) for p in graded.glob("*.ipynb")]
             max_scores[assignment] = Counter()
             for notebook in gradebook.find_assignment(assignment).notebooks:
                 for cell in notebook.grade_cells:

@@ -66,7 +66,8 @@ def test_constant_zeros_and_names():
 def test_variance_scaling_matches_keras_for_every_mode_and_distribution(shape, mode, distribution):
     """Fans from a convolution kernel (receptive field 3 x 3) and from a vector, as Keras computes them."""
     ours = initializers.VarianceScaling(1.5, mode, distribution, seed=6)(shape, dtype="float64").ravel()
-    theirs = np.asarray(keras.initializers.VarianceScaling(1.5, mode, distribution, seed=6)(shape, dtype="float64")).ravel()
+    initializer = keras.initializers.VarianceScaling(1.5, mode, distribution, seed=6)
+    theirs = np.asarray(initializer(shape, dtype="float64")).ravel()
     assert ours.std() == pytest.approx(theirs.std(), rel=0.03)
     if distribution != "untruncated_normal":
         assert np.abs(ours).max() <= np.abs(theirs).max() * 1.02

@@ -10,7 +10,8 @@ import pytest
 import scratchnn
 from course_tools import gradients, tied, trajectories
 from grader.course import REPO
-from scratchnn import activations, callbacks, gradient_check, initializers, layers, losses, metrics, optimizers, regularizers, trainer
+from scratchnn import (activations, callbacks, gradient_check, initializers, layers, losses, metrics, optimizers,
+                       regularizers, trainer)
 from scratchnn.models import Sequential
 
 LESSONS = sorted(p for p in REPO.glob("chapters/*/*.ipynb") if not p.name.startswith("assignment_"))

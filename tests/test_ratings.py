@@ -31,7 +31,8 @@ def test_density_and_range(data):
     given = data.ratings[rated]
     assert set(np.unique(given)) == {1.0, 2.0, 3.0, 4.0, 5.0}          # whole stars, every one used
     assert 2.7 < given.mean() < 3.5
-    assert make_ratings(n_users=50, n_items=20, n_genres=4, density=0.5, seed=1).rated.mean() == pytest.approx(0.5, abs=0.05)
+    ratings = make_ratings(n_users=50, n_items=20, n_genres=4, density=0.5, seed=1)
+    assert ratings.rated.mean() == pytest.approx(0.5, abs=0.05)
 
 
 def test_reproducible_by_seed():

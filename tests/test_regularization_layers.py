@@ -43,7 +43,8 @@ def test_batch_normalization_matches_keras(seed, training):
     np.testing.assert_allclose(ours.grads[0], dgamma_keras, rtol=1e-11, atol=1e-12)
     np.testing.assert_allclose(ours.grads[1], dbeta_keras, rtol=1e-12, atol=1e-12)
     # the moving statistics move in training only, and as Keras moves them
-    for name, w, v in zip(["gamma", "beta", "moving_mean", "moving_variance"], ours.get_weights(), theirs.get_weights()):
+    names = ["gamma", "beta", "moving_mean", "moving_variance"]
+    for name, w, v in zip(names, ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(w, v, rtol=1e-13, atol=1e-14, err_msg=name)
 
 

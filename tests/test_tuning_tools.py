@@ -11,7 +11,9 @@ def test_splits_are_disjoint_cover_the_digits_and_depend_on_the_seed():
     assert [len(data[k][0]) for k in ("train", "val", "test")] == [500, 200, 1797 - 700]
     rows = np.concatenate([data[k][0] for k in ("train", "val", "test")])
     labels = np.concatenate([data[k][1] for k in ("train", "val", "test")])
-    assert np.array_equal(np.bincount(labels), np.bincount(digits_splits(seed=0)["test"][1].tolist() + digits_splits(seed=0)["train"][1].tolist() + digits_splits(seed=0)["val"][1].tolist()))
+    default = digits_splits(seed=0)
+    all_labels = default["test"][1].tolist() + default["train"][1].tolist() + default["val"][1].tolist()
+    assert np.array_equal(np.bincount(labels), np.bincount(all_labels))
     assert rows.min() == 0.0 and rows.max() == 1.0
     assert not np.array_equal(digits_splits(seed=4)["train"][1], data["train"][1][:1000])
     assert np.array_equal(digits_splits(seed=3, train=500, val=200)["val"][0], data["val"][0])

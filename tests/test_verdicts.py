@@ -30,7 +30,8 @@ def test_containers_and_scalars_keep_their_kind():
     value = {"w": (np.zeros(2), 1.5), "list": [1, "two", None, True], "scalar": np.float32(0.5), "n": np.int64(3)}
     back = round_trip(value)
     assert isinstance(back["w"], tuple) and isinstance(back["list"], list)
-    assert back["list"] == [1, "two", None, True] and back["scalar"] == 0.5 and back["n"] == 3 and type(back["n"]) is int
+    assert back["list"] == [1, "two", None, True] and back["scalar"] == 0.5
+    assert back["n"] == 3 and type(back["n"]) is int
 
 
 @pytest.mark.parametrize("value", [lambda: 0, object(), np.zeros(2).view(type("Sub", (np.ndarray,), {})),
@@ -60,7 +61,8 @@ def test_hidden_inputs_depend_on_the_submitted_answers():
     draw = lambda answers: verdicts.hidden_rng("s" * 20, "01_neuron", "ada", "softmax_hidden", answers).normal(size=4)  # noqa: E731
 
     def notebook(answer, extra=""):
-        cells = [nbformat.v4.new_code_cell(answer), nbformat.v4.new_markdown_cell(extra), nbformat.v4.new_code_cell("1")]
+        cells = [nbformat.v4.new_code_cell(answer), nbformat.v4.new_markdown_cell(extra),
+                 nbformat.v4.new_code_cell("1")]
         cells[0].metadata["nbgrader"] = {"solution": True, "grade_id": "softmax_code"}
         return nbformat.v4.new_notebook(cells=cells)
     first = verdicts.answers_digest(notebook("def softmax(Z):\n    return Z\n"))
@@ -129,8 +131,8 @@ def test_the_local_runner_gives_the_graders_messages():
 
 def test_a_function_that_changes_its_arguments_is_told():
     namespace = {"np": np}
-    exec("def softmax(Z):\n    Z -= Z.max(axis=1, keepdims=True)\n    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n",
-         namespace)
+    exec("def softmax(Z):\n    Z -= Z.max(axis=1, keepdims=True)\n"
+         "    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n", namespace)
     with pytest.raises(AssertionError, match="softmax changed its argument 1"):
         a01_neuron.run("softmax_test", namespace)
     assert core.LocalStudent(namespace).call("softmax", np.zeros((1, 2)), changes_arguments=True).shape == (1, 2)

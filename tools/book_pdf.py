@@ -187,7 +187,8 @@ def main(argv=None):
     parser.add_argument("--no-build", action="store_true", help="print the existing _build/singlehtml")
     parser.add_argument("--out", type=Path, default=OUT, help=f"the PDF (default {OUT.relative_to(REPO)})")
     parser.add_argument("--publish", action="store_true",
-                        help=f"also put it next to the website, {(HTML / 'book.pdf').relative_to(REPO)}, in its download menu")
+                        help=f"also put it next to the website, {(HTML / 'book.pdf').relative_to(REPO)}, "
+                             "in its download menu")
     args = parser.parse_args(argv)
     start = time.time()
     html = SINGLE / "intro.html"            # the root document (index.html only redirects to it)

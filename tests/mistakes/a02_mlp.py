@@ -78,9 +78,11 @@ MISTAKES = {
         },
         "scores": {"sizes": 0, "forward": 2, "backward": 0, "collapse": 0},
         "messages": {
-            "sizes_test": "count_parameters([4, 5, 3]) is 35, but keras.Sequential(...).count_params() is 43: you left out the biases",
+            "sizes_test": "count_parameters([4, 5, 3]) is 35, but keras.Sequential(...).count_params() is 43: "
+                          "you left out the biases",
             "forward_hidden": "overflow encountered in exp",
-            "backward_test": "dW1, the gradient of W1, should have shape (4, 6), but has shape (6, 4): is it transposed?",
+            "backward_test": "dW1, the gradient of W1, should have shape (4, 6), but has shape (6, 4): "
+                             "is it transposed?",
             "collapse_test": "the b it returns is b2, the last bias: the earlier biases count too",
         },
     },
@@ -118,7 +120,8 @@ MISTAKES = {
         },
         "scores": {"sizes": 0, "forward": 3, "backward": 2, "collapse": 2},
         "messages": {
-            "sizes_test": "count_parameters([4, 5, 3]) is 47, but keras.Sequential(...).count_params() is 43: the input layer has no parameters",
+            "sizes_test": "count_parameters([4, 5, 3]) is 47, but keras.Sequential(...).count_params() is 43: "
+                          "the input layer has no parameters",
             "backward_hidden": "TensorFlow takes relu'(0) = 0, so the mask is (Z > 0), not (Z >= 0)",
         },
     },

@@ -61,8 +61,10 @@ MISTAKES = {
         },
         "scores": {"activation": 2, "mse": 0, "norms": 0, "vanishing": 1, "dead": 0},
         "messages": {
-            "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError (overflow encountered in exp)",
-            "mse_test": "the gradient it returns is half the right size: the derivative of (y_hat - y)^2 is 2 (y_hat - y)",
+            "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError "
+                                 "(overflow encountered in exp)",
+            "mse_test": "the gradient it returns is half the right size: "
+                        "the derivative of (y_hat - y)^2 is 2 (y_hat - y)",
             "norms_test": "returns are half the right size",
             "vanishing_test": "returned 5, but the first layer's gradient norm falls below 0.001 first at depth 6",
             "dead_test": "you counted the (example, unit) pairs with Z <= 0",
@@ -83,7 +85,8 @@ MISTAKES = {
     },
     "mse_gradient_divided_by_m__depth_counted_from_0": {
         "code": {
-            "mse_code": "def mse_and_gradient(Y, Y_hat):\n    return np.mean((Y_hat - Y) ** 2), 2 * (Y_hat - Y) / len(Y)\n",
+            "mse_code": "def mse_and_gradient(Y, Y_hat):\n"
+                        "    return np.mean((Y_hat - Y) ** 2), 2 * (Y_hat - Y) / len(Y)\n",
             "vanishing_code": (
                 "def vanishing_depth(X, Y, hidden, output, activation, threshold):\n"
                 "    for k in range(len(hidden) // 2):  # k hidden layers below the first one\n"
@@ -93,14 +96,16 @@ MISTAKES = {
         },
         "scores": {"activation": 3, "mse": 0, "norms": 2, "vanishing": 0, "dead": 2},
         "messages": {
-            "mse_test": "is n=3 times too large: divide by m * n = 24, the number of entries the loss averages over, not by m = 8",
+            "mse_test": "is n=3 times too large: divide by m * n = 24, the number of entries the loss averages over, "
+                        "not by m = 8",
             "norms_hidden": "returns are n=3 times too large",
             "vanishing_test": "returned 5, but the first layer's gradient norm falls below 0.001 first at depth 6",
         },
     },
     "summed_loss__gradient_norms_by_tf_gradient_tape": {
         "code": {
-            "mse_code": "def mse_and_gradient(Y, Y_hat):\n    return np.sum((Y_hat - Y) ** 2), 2 * (Y_hat - Y) / Y.size\n",
+            "mse_code": "def mse_and_gradient(Y, Y_hat):\n"
+                        "    return np.sum((Y_hat - Y) ** 2), 2 * (Y_hat - Y) / Y.size\n",
             "norms_code": (
                 "def kernel_gradient_norms(X, Y, params, activation):\n"
                 "    weights = [tf.Variable(p) for p in params]\n"
@@ -115,7 +120,8 @@ MISTAKES = {
         },
         "scores": {"activation": 3, "mse": 0, "norms": 0, "vanishing": 0, "dead": 2},
         "messages": {
-            "mse_test": "the loss it returns is 16 times too large: the loss is the mean over all m * n = 16 entries, not the sum",
+            "mse_test": "the loss it returns is 16 times too large: "
+                        "the loss is the mean over all m * n = 16 entries, not the sum",
             "norms_test": "kernel_gradient_norms uses tensorflow: write it yourself, with NumPy only",
             "vanishing_test": "vanishing_depth uses tensorflow: write it yourself, with NumPy only",
         },

@@ -22,7 +22,8 @@ VARIANCE_SCALING = (
     "    {truncate}\n"
     "    return values\n")
 KERAS_FANS = ("field = math.prod(shape[:-2])\n"
-              "    fan_in, fan_out = (shape[0], shape[0]) if len(shape) == 1 else (shape[-2] * field, shape[-1] * field)")
+              "    fan_in, fan_out = (shape[0], shape[0]) if len(shape) == 1 "
+              "else (shape[-2] * field, shape[-1] * field)")
 REDRAW = ("outside = np.abs(values) > 2 * stddev\n"
           "    while outside.any():\n"
           "        values[outside] = rng.normal(0.0, stddev, size=int(outside.sum()))\n"
@@ -74,7 +75,8 @@ MISTAKES = {
     },
     "fans_without_receptive_field__constant_weights": {
         "code": {
-            "variance_scaling_code": VARIANCE_SCALING.format(**{**RIGHT, "fans": "fan_in, fan_out = shape[0], shape[1]"}),
+            "variance_scaling_code": VARIANCE_SCALING.format(
+                **{**RIGHT, "fans": "fan_in, fan_out = shape[0], shape[1]"}),
             "weights_code": WEIGHTS.format(kernel="np.full((fan_in, units), 0.1)"),
         },
         "scores": {"truncation": 2, "scale": 2, "variance_scaling": 2, "weights": 0},

@@ -77,7 +77,8 @@ MISTAKES = {
         "code": {
             "diagnose_code": DIAGNOSE.format(**{**RIGHT, "beats": ">="}),
             "sampler_code": ("def log_uniform(low, high, size, seed):\n"
-                             "    return np.exp(np.random.default_rng().uniform(np.log(low), np.log(high), size=size))\n"),
+                             "    return np.exp(np.random.default_rng().uniform("
+                             "np.log(low), np.log(high), size=size))\n"),
             "best_code": ("def best_trial(results, metric, mode):\n"
                           "    scores = np.asarray(results[metric], dtype=float)\n"
                           "    return None if np.all(np.isnan(scores)) else int(np.nanargmin(scores))\n"),

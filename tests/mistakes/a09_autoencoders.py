@@ -100,7 +100,8 @@ MISTAKES = {
         "code": {
             "tied_code": TIED.format(**{**RIGHT_TIED, "mean": "X.shape[0]"}),
             "masked_code": MASKED.format(**{**RIGHT_MASKED,
-                                            "loss": "float(np.sum(np.where(given, (Y_hat - target) ** 2, 0.0)) / Y.size)",
+                                            "loss": "float(np.sum(np.where(given, (Y_hat - target) ** 2, 0.0))"
+                                                    " / Y.size)",
                                             "gradient": "np.where(given, 2 * (Y_hat - target), 0.0) / Y.size"}),
             "topk_code": TOPK.format(**{**RIGHT_TOPK, "order": "np.argsort(s)[::-1]"}),
             "experiment_code": DENOISER.format(noisy=NOISY, target="noisy"),
