@@ -53,5 +53,9 @@ pdf: book browser
 lab: $(STAMP)
 	$(BIN)/jupyter lab
 
+# Everything the commands generate (the site, the PDF, grading's output, a pip build, test and lint
+# caches, Python's bytecode); never submitted/ (the students' work) nor .venv (make venv).
 clean:
-	rm -rf _build .jupyter_cache release autograded feedback gradebook.db .grading grades.csv build dist *.egg-info
+	rm -rf _build .jupyter_cache release autograded feedback gradebook.db .grading grades.csv build dist *.egg-info \
+	  .pytest_cache .ruff_cache
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
