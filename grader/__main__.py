@@ -40,13 +40,14 @@ def main(argv=None):
         return autograde(args.assignment, root, force=args.force, jobs=args.jobs, unsafe=args.unsafe_no_sandbox,
                          cell_timeout=args.cell_timeout, total_timeout=args.timeout)
     elif args.command == "feedback":
-        from .feedback import make_inert
+        from .feedback import local_mathjax, make_inert
         # markdown (the student's answers, and any cell they edited) is cleaned of anything active
         course.nbgrader("generate_feedback", args.assignment, "--force", "--log-level=WARN",
                         "--HTMLExporter.filters=markdown2html=grader.feedback.safe_markdown", root=root)
         written = sorted((root / "feedback").glob(f"*/{args.assignment}/*.html"))
         for page in written:
-            make_inert(page)       # a Content-Security-Policy: no inline script, no connection
+            make_inert(page)       # a Content-Security-Policy: no inline script, no connection; MathJax local
+        local_mathjax(root / "feedback", written)
         print(f"{len(written)} feedback files in {root / 'feedback'}/<student>/{args.assignment}/")
     elif args.command == "export":
         course.nbgrader("export", "--log-level=WARN", root=root)

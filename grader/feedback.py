@@ -8,11 +8,17 @@ What the student's notebook made is shown as text: outputs keep only plain text 
 images (HTML, JavaScript, SVG, widgets and every other kind are dropped, their plain-text form
 kept); markdown is rendered, then cleaned of every tag and attribute that could run or load
 something (`safe_markdown`); raw cells are shown as markdown. nbconvert escapes streams,
-tracebacks and code itself. The policy then allows scripts from MathJax's folder on its CDN only (the
-template's loader; no inline script, no other host), images only from inside the page, and no
-connection anywhere: even something this filter missed could not run or send anything out.
+tracebacks and code itself. The maths is typeset by a local MathJax 3 (the one the site ships,
+from the sphinx-mathjax-offline package): copied once into feedback/.mathjax/, hard-linked into a
+mathjax/ folder beside each page and loaded from there, so feedback shows maths offline. The policy
+then allows scripts from the page's own place only (those two files: no inline script, no other
+host), images only from inside the page, and no connection anywhere: even something this filter
+missed could not run or send anything out.
 """
+import os
 import re
+import shutil
+from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -20,12 +26,18 @@ HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TEST
 NOTICE = "# Hidden tests ran here when your notebook was graded; their messages are below.\n"
 SHOWN = ("text/plain", "image/png", "image/jpeg")     # output kinds a page shows without running anything
 BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
-MATHJAX = "https://cdnjs.cloudflare.com/ajax/libs/mathjax/"     # where nbconvert's template loads MathJax 2 from
-# MathJax only: no inline script or event handler, no other script; MathJax evaluates its own
-# configuration block ('unsafe-eval'), which only MathJax's files can use
-POLICY = (f"default-src 'none'; script-src {MATHJAX} 'unsafe-eval'; style-src 'unsafe-inline' {MATHJAX}; "
-          f"font-src {MATHJAX} data:; img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'; "
-          "object-src 'none'; frame-src 'none'")
+# nbgrader's feedback template loads MathJax 2 from a CDN (this block); the pages load a local copy instead
+CDN_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+LOCAL = "mathjax"                           # the folder beside each page
+MATHJAX_FILES = ("tex-chtml-full.js", "output/chtml/fonts/woff-v2")   # MathJax 3: TeX in, HTML out, its fonts
+CONFIG = ("window.MathJax = {tex: {inlineMath: [['$', '$'], ['\\\\(', '\\\\)']], processEscapes: true, "
+          "tags: 'ams'}, options: {enableMenu: false}};\n")
+LOADER = (f'<script src="{LOCAL}/config.js"></script>\n'
+          f'<script src="{LOCAL}/{MATHJAX_FILES[0]}"></script>')
+# scripts, styles and fonts from the page's own place only (MathJax and its configuration: no inline
+# script, no other host); MathJax's styles are inline
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'unsafe-inline' 'self'; font-src 'self' data:; "
+          "img-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'; object-src 'none'; frame-src 'none'")
 META = f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
 
 
@@ -80,7 +92,8 @@ def inert_output(output):
 
 
 def make_inert(path):
-    """Put the Content-Security-Policy at the top of the feedback page `path` (an HTML file)."""
+    """Put the Content-Security-Policy at the top of the feedback page `path` (an HTML file), and
+    load MathJax from the page's mathjax/ folder (see local_mathjax) instead of a CDN."""
     with open(path, encoding="utf-8") as file:
         page = file.read()
     if META in page:
@@ -89,5 +102,53 @@ def make_inert(path):
     if head is None:
         raise ValueError(f"{path}: no <head> to put the Content-Security-Policy in")
     page = page[:head.end()] + "\n" + META + page[head.end():]
+    page, found = CDN_MATHJAX.subn(lambda match: LOADER, page, count=1)
+    if not found:
+        raise ValueError(f"{path}: no MathJax loader of nbgrader's feedback template found (between "
+                         "'<!-- Load mathjax -->' and '<!-- End of mathjax configuration -->'): has the template changed?")
     with open(path, "w", encoding="utf-8") as file:
         file.write(page)
+
+
+def mathjax_source():
+    """The folder of MathJax 3 in the installed sphinx-mathjax-offline (the grading extra has it)."""
+    from importlib import metadata
+    try:
+        dist = metadata.distribution("sphinx-mathjax-offline")
+    except metadata.PackageNotFoundError:
+        raise SystemExit("Feedback needs MathJax from the package sphinx-mathjax-offline: "
+                         "pip install 'sphinx-mathjax-offline==0.0.2' (or the course's [grading] extra).") from None
+    folder = Path(dist.locate_file("sphinx-mathjax-offline/static/mathjax"))
+    missing = [name for name in MATHJAX_FILES if not (folder / name).exists()]
+    if missing:
+        raise SystemExit(f"sphinx-mathjax-offline {dist.version} has no {', '.join(missing)} in {folder}: "
+                         "install version 0.0.2 (MathJax 3)")
+    return folder
+
+
+def local_mathjax(feedback, pages):
+    """Copy MathJax once into feedback/.mathjax/ (with its configuration), then hard-link that copy
+    into a mathjax/ folder beside every page in `pages` (copied where links are impossible), so
+    that each student's feedback folder holds what its pages load."""
+    feedback, shared = Path(feedback), Path(feedback) / ".mathjax"
+    if not (shared / ".complete").exists():
+        source, building = mathjax_source(), Path(f"{shared}.{os.getpid()}")
+        shutil.rmtree(building, ignore_errors=True)
+        for name in MATHJAX_FILES:
+            copy = shutil.copytree if (source / name).is_dir() else shutil.copyfile
+            (building / name).parent.mkdir(parents=True, exist_ok=True)
+            copy(source / name, building / name)
+        (building / "config.js").write_text(CONFIG)
+        (building / ".complete").touch()
+        shutil.rmtree(shared, ignore_errors=True)
+        building.rename(shared)
+    for folder in sorted({Path(page).parent / LOCAL for page in pages}):
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(shared, folder, copy_function=_link_or_copy, ignore=shutil.ignore_patterns(".complete"))
+
+
+def _link_or_copy(source, target):
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
