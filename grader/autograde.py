@@ -37,7 +37,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
                                     OverwriteKernelspec)
 
 from . import course, sandbox, submission
-from .checks import for_assignment, references
+from .checks import core, for_assignment, references
 from .execute import Kernel, execute
 from .gradebook import GradebookWriter
 from .safety import remove_tree, safe_text, safe_tree
@@ -63,6 +63,9 @@ class Outcome:
     seconds: float = 0.0
     problems: list = field(default_factory=list)
     executed: bool = False
+
+
+NOT_RECORDED = "not recorded in the gradebook"
 
 
 def db_url(root):
@@ -124,7 +127,7 @@ def _grade_notebooks(job, spares, outcome, staged):
         nb, problems = execute(nb, (spares.take() if spares else None) or new_kernel(job),
                                cell_timeout=job.cell_timeout, total_timeout=job.total_timeout, verdicts=verdicts,
                                on_ready=(lambda: spares.start(job)) if spares else None,
-                               new_kernel=lambda: new_kernel(job))
+                               new_kernel=lambda environment: new_kernel(job, environment))
         outcome.problems += problems
         staged.mkdir(parents=True, exist_ok=True)
         nbformat.write(nbformat.from_dict(safe_tree(nb)), str(staged / name))
@@ -136,12 +139,14 @@ def _grade_notebooks(job, spares, outcome, staged):
             (staged / extra).write_bytes(data)
 
 
-def new_kernel(job):
-    """A fresh sandboxed kernel (not started) for a notebook of this job. For a NumPy assignment its
-    only importable packages are an allow-list (NumPy, matplotlib, the kernel's own needs and the
-    standard library: sandbox.allowlist_site); otherwise the packages it must not have are absent."""
+def new_kernel(job, environment=None):
+    """A fresh sandboxed kernel (not started) for a notebook of this job, of `environment` (the
+    checks' primary one by default; see core.Tasks.environment). A NUMPY kernel's only importable
+    packages are an allow-list (NumPy, matplotlib, the kernel's own needs and the standard library:
+    sandbox.allowlist_site); a FULL one has the course's packages but those it must not have."""
     checks = for_assignment(job.assignment)
-    if checks and checks.TASKS.numpy_only and not job.unsafe:
+    environment = environment or (checks.TASKS.primary if checks else core.FULL)
+    if checks and environment == core.NUMPY and not job.unsafe:
         return Kernel(allowed=sandbox.allowlist_site())
     return Kernel(unsafe=job.unsafe, hidden_packages=checks.TASKS.hidden_packages if checks else ())
 
@@ -250,7 +255,7 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
         """Once a student's notebooks are staged, the writer records their scores (see grader.gradebook)."""
         def recorded(error):
             if error:
-                outcome.problems.append(f"not recorded in the gradebook: {error}")
+                outcome.problems.append(f"{NOT_RECORDED}: {error}")
                 outcome.executed = False
         if outcome.executed:
             writer.record(outcome.student, recorded)
@@ -266,6 +271,11 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     print(f"executed {len(pending)} submissions in {time.monotonic() - start:.1f} s "
           f"({jobs or os.cpu_count()} at a time)", file=out)
     _summary(root, assignment, students, outcomes, out)
+    unrecorded = sorted(s for s, o in outcomes.items() if any(p.startswith(NOT_RECORDED) for p in o.problems))
+    if unrecorded:
+        print(f"\n{len(unrecorded)} student{'s' if len(unrecorded) > 1 else ''} not recorded in the gradebook: "
+              f"{', '.join(unrecorded)}. Run the same command again to record them (students recorded are "
+              "skipped).", file=out)
     return 1 if any(not o.executed for o in outcomes.values()) else 0
 
 

@@ -186,9 +186,12 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
     the test cells decided, in order, by the trusted checks (their outputs are the verdicts). So
     the outputs the feedback shows are those of the student's cells as they ran before any check:
     nothing a student function saw or printed while it was checked can reach a later cell's
-    output. If a student cell ends the kernel (a time-out, a crash), the tests above it are
-    decided in a fresh kernel from `new_kernel()` that runs the cells above it again (their
-    outputs are not kept); the tests below it did not run, as in a notebook run top to bottom."""
+    output. `kernel` is of the checks' primary environment; the test cells of another
+    environment (assignment 4's NumPy tasks, say) are decided in a kernel of theirs, from
+    `new_kernel(environment)`, that runs the student's cells again (their outputs are not kept).
+    If a student cell ends the kernel (a time-out, a crash), the tests above it are decided in
+    fresh kernels that run the cells above it again; the tests below it did not run, as in a
+    notebook run top to bottom."""
     deadline = time.monotonic() + total_timeout
     kernel = kernel or Kernel(**sandboxing)
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
@@ -198,38 +201,54 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
             client, code_cells, limits, problems))
     tests = [(i, c) for i, c in code_cells if is_test_cell(c)]
     student = [(i, c) for i, c in code_cells if not is_test_cell(c) and not is_setup_cell(c)]
-    stop = {}
+    groups, stop = verdicts.by_environment(tests), {}
+    first = code_cells[0][0] if code_cells else 0
 
     def student_cells_then_checks(client, problems):
-        run_code(client, verdicts.prelude, code_cells[0][0] if code_cells else 0)
+        run_code(client, verdicts.prelude(verdicts.primary), first)
         stop["at"] = _run_cells(client, student, limits, problems)
         if stop["at"] is None:
-            _decide(verdicts, tests, client, problems)
+            _decide(verdicts, groups[0][1], client, problems)
 
     problems = _session(nb, kernel, limits, on_ready, student_cells_then_checks)
-    cut = stop.get("at", -1) if stop.get("at", -1) is not None else None   # -1: the kernel never ran them all
-    if cut is None:
-        return nb, problems
+    cut = stop.get("at", -1)          # None: every student cell ran; -1: the kernel never ran them all
     reason = problems[-1] if problems else "the notebook's kernel stopped"
-    above = [(i, c) for i, c in tests if i < cut] if cut >= 0 else []
-    for index, cell in tests:
-        if index >= cut or cut < 0:
+    for position, (environment, cells) in enumerate(groups):
+        if position == 0 and cut is None:
+            continue                                  # decided in the notebook's own kernel
+        above = cells if cut is None else [(i, c) for i, c in cells if 0 <= i < cut]
+        for _, cell in [pair for pair in cells if pair not in above]:
             verdicts.not_run(cell, reason)
-    if above and new_kernel is not None and time.monotonic() < deadline - 1:
-        def replay_then_checks(client, replay_problems):
-            run_code(client, verdicts.prelude, code_cells[0][0])
-            for index, cell in student:
-                if index < cut:
-                    client.timeout_left_check()
-                    run_code(client, cell.source, index)
-            _decide(verdicts, above, client, replay_problems)
-        replay_problems = _session(nb, new_kernel(), limits, None, replay_then_checks)
-        problems += [f"tests above cell {cut} graded in a second kernel" + (f" ({'; '.join(replay_problems)})"
-                                                                          if replay_problems else "")]
-    else:
-        for _, cell in above:
-            verdicts.not_run(cell, reason)
+        if not above:
+            continue
+        if new_kernel is None or time.monotonic() >= deadline - 1:
+            for _, cell in above:
+                verdicts.not_run(cell, reason if cut is not None else f"the notebook ran out of its {total_timeout} s")
+            continue
+        replayed = [(i, c) for i, c in student if cut is None or i < cut]
+        more = _replay_then_decide(nb, verdicts, environment, above, replayed, new_kernel(environment), limits, first)
+        if cut is not None:
+            problems.append(f"tests above cell {cut} graded in a second kernel" + (f" ({'; '.join(more)})" if more else ""))
+        else:
+            problems += more
     return nb, problems
+
+
+def _replay_then_decide(nb, verdicts, environment, tests, student, kernel, limits, first):
+    """In `kernel` (of `environment`): the prelude, the student's cells `student` again (their outputs
+    not kept), then the verdicts of `tests`; return the problems of that session."""
+    def replay_then_checks(client, problems):
+        verdicts.dead = None                          # a fresh kernel: it has not stopped answering
+        run_code(client, verdicts.prelude(environment), first)
+        for index, cell in student:
+            client.timeout_left_check()
+            run_code(client, cell.source, index)
+        _decide(verdicts, tests, client, problems)
+    shown = [(cell, list(cell.outputs)) for _, cell in student]
+    problems = _session(nb, kernel, limits, None, replay_then_checks)
+    for cell, outputs in shown:          # the feedback shows the student's cells as they first ran
+        cell.outputs = outputs
+    return problems
 
 
 def _session(nb, kernel, limits, on_ready, body):

@@ -138,8 +138,25 @@ class Verdicts:
         self.problems = []  # faults of the checks themselves, for the instructor's summary
 
     @property
-    def prelude(self):
+    def primary(self):
+        """The environment of the notebook's own kernel (core.NUMPY or core.FULL)."""
+        return self.checks.TASKS.primary
+
+    def prelude(self, environment):
+        """What stands for the setup cells in a kernel of `environment` (a NUMPY kernel has no Keras
+        to import: an assignment with both kinds of tasks gives the imports of its NUMPY_PRELUDE)."""
+        if environment == core.NUMPY:
+            return getattr(self.checks, "NUMPY_PRELUDE", self.checks.PRELUDE)
         return self.checks.PRELUDE
+
+    def by_environment(self, tests):
+        """The test cells `tests` ((index, cell) pairs) grouped by the environment that decides them,
+        the primary environment first: [(environment, [(index, cell), ...]), ...]."""
+        groups = {self.primary: []}
+        for index, cell in tests:
+            environment = self.checks.TASKS.environment(cell.metadata["nbgrader"]["grade_id"])
+            groups.setdefault(environment, []).append((index, cell))
+        return list(groups.items())
 
     def decide(self, cell, index, client):
         """Set the outputs of the graded cell `cell` to the verdict of its check."""
@@ -147,7 +164,7 @@ class Verdicts:
         if self.dead:
             cell.outputs = [_error("NotRun", f"this test could not run: {self.dead}")]
             return
-        student = KernelStudent(client, index, self.checks.TASKS.numpy_only)
+        student = KernelStudent(client, index, self.checks.TASKS.environment(grade_id) == core.NUMPY)
         rng = hidden_rng(self.secret, self.assignment, self.student, grade_id, self.answers)
         try:
             passed = self.checks.TASKS.decide(grade_id, student, rng)

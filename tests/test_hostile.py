@@ -359,8 +359,13 @@ def test_the_feedback_runs_nothing(hostile_run):
         page = path.read_text()
         assert '<meta http-equiv="Content-Security-Policy"' in page.split("<script", 1)[0], path
         scripts = re.findall(r"<script\b[^>]*>", page, re.I)
-        assert all("cdnjs.cloudflare.com/ajax/libs/mathjax/" in tag or "text/x-mathjax-config" in tag
-                   for tag in scripts), (path, scripts)
+        sources = [re.search(r'src="([^"]+)"', tag) for tag in scripts]
+        assert scripts and all(sources), (path, scripts)          # no inline script
+        for source in sources:                                    # MathJax, local: shows maths offline
+            assert not re.match(r"(https?:)?//", source.group(1)), (path, scripts)
+            assert (path.parent / source.group(1)).is_file(), (path, source.group(1))
+        assert any(source.group(1).endswith("mathjax/tex-chtml-full.js") for source in sources), scripts
+        assert not re.search(r"<link[^>]+href=\"(https?:)?//", page), path   # no style sheet from another host
         assert not re.search(r"<[^>]+\son\w+\s*=", page), path     # no event handler attribute
         assert not re.search(r"<meta[^>]+refresh", page, re.I), path
         assert not re.search(r"(href|src)\s*=\s*[\"']?\s*javascript:", page, re.I), path
@@ -440,3 +445,170 @@ def test_a_venv_reached_through_a_symlink_holds(tmp_path_factory):
     assert all(by_student[student] == maximum for student in HONEST), by_student
     assert all(by_student[student] == 0 for student in BORROWS), by_student
     assert "libraries found: []\n" in _printed(course, "finds_keras_another_way")
+
+
+# --- issue 21, item 5: a real-data target is earned by training, not by constants fitted at home ---
+
+def _arrays_source(name, arrays, body):
+    """Source of a function `name` that returns arrays fitted at home, carried in the notebook as
+    base64 of an .npz file (as a student could paste them), through `body` (its last lines)."""
+    import base64
+    import io
+
+    import numpy as np
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    return (f"import base64 as _b64, io as _io\n_HOME = dict(np.load(_io.BytesIO(_b64.b64decode({data!r}))))\n"
+            f"def {name}:\n{body}")
+
+
+def _home_softmax_l2():
+    """Assignment 7, task 4: softmax regression with and without L2, fitted on all 1,797 digits."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X, Y = X / 16.0, np.eye(10)[y]
+    arrays = {}
+    for key, l2 in (("0", 0.0), ("1", 0.01)):
+        W, b = np.zeros((64, 10)), np.zeros(10)
+        for _ in range(1000):
+            Z = X @ W + b
+            P = np.exp(Z - Z.max(axis=1, keepdims=True))
+            G = (P / P.sum(axis=1, keepdims=True) - Y) / len(X)
+            W, b = W - 0.5 * (X.T @ G + 2 * l2 * W), b - 0.5 * G.sum(axis=0)
+        arrays.update({f"W{key}": W, f"b{key}": b})
+    return _arrays_source("train_softmax_l2(X, y, l2)", arrays,
+                          "    key = '1' if l2 else '0'\n    return _HOME['W' + key], _HOME['b' + key]\n")
+
+
+def _home_denoiser(solution):
+    """Assignment 9, task 5: the solution's own denoiser, trained once on all 1,797 digits."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    namespace = {"np": np}
+    exec(solution, namespace)
+    params = namespace["train_denoiser"](load_digits().data / 16.0, 0.3, 1)
+    return _arrays_source("train_denoiser(X_train, noise_std, seed)", {f"p{k}": p for k, p in enumerate(params)},
+                          "    return [_HOME[f'p{k}'] for k in range(4)]\n")
+
+
+def _home_deep_relu():
+    """Assignment 5, task 4: deep ReLU networks of every size the tests use, trained by Keras (its
+    default initializer, Adam) on all 1,797 digits, their trained weights returned as the start."""
+    import numpy as np
+
+    from grader.checks.a05_initialization import digits
+    from grader.checks.references import keras_and_tf
+    keras, _ = keras_and_tf()
+    X, y, X_val, y_val = digits(0)
+    X, y = np.concatenate([X, X_val]), np.concatenate([y, y_val])
+    arrays = {}
+    for depth, width in ((12, 64), (15, 64), (15, 48)):
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input(shape=(64,))]
+                                 + [keras.layers.Dense(width, activation="relu") for _ in range(depth)]
+                                 + [keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(X, y, epochs=15, batch_size=32, verbose=0)
+        arrays.update({f"d{depth}w{width}p{k}": w.astype(float) for k, w in enumerate(model.get_weights())})
+    return _arrays_source("initial_weights(sizes, seed)", arrays,
+                          "    key = f'd{len(sizes) - 2}w{sizes[1]}p'\n"
+                          "    return [_HOME[key + str(k)] for k in range(2 * (len(sizes) - 1))]\n")
+
+
+HOME_FITTED = {   # assignment: (the solution cell, the task, its points, how the constants are fitted)
+    "07_regularization": ("experiment_code", "experiment", 3, lambda solution: _home_softmax_l2()),
+    "09_autoencoders": ("experiment_code", "experiment", 3, _home_denoiser),
+    "05_initialization": ("weights_code", "weights", 3, lambda solution: _home_deep_relu()),
+}
+
+
+def _grade_tasks(course, assignment, students):
+    """Release `assignment` in `course`, submit students (name -> {grade id: code}, {} for the
+    solution), grade them with the instructor's command; return {student: {task: points}}."""
+    from collections import Counter
+
+    from tests.test_grading import task
+    release(course)
+    for released in (course / "release" / assignment).glob("*.ipynb"):
+        source = course / "solutions" / assignment / released.name
+        for student, code in students.items():
+            folder = course / "submitted" / student / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / released.name).write_text(json.dumps(submission(released, source, code)))
+    grade(course, assignment)
+    by_student = {}
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        for sub in gradebook.assignment_submissions(assignment):
+            by_student[sub.student.id] = Counter()
+            for notebook in sub.notebooks:
+                for cell_grade in notebook.grades:
+                    by_student[sub.student.id][task(cell_grade.name)] += cell_grade.score
+    return by_student
+
+
+def _solution_source(assignment, grade_id):
+    from grader.course import REPO
+    nb = json.loads((REPO / "solutions" / assignment / f"assignment_{assignment[:2]}.ipynb").read_text())
+    cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id)
+    return re.sub(r"(?m)^[ \t]*### (BEGIN|END) SOLUTION\n", "", "".join(cell["source"]))
+
+
+@pytest.mark.parametrize("assignment", sorted(HOME_FITTED))
+def test_constants_fitted_at_home_earn_nothing(tmp_path_factory, assignment):
+    """The solution with its real-data task answered by constants fitted at home on all the digits:
+    that task earns 0 (before: its 3 points), the solution keeps full marks."""
+    from grader.course import REPO
+    cell, name, points, fit = HOME_FITTED[assignment]
+    course = tmp_path_factory.mktemp("home")
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
+    by_student = _grade_tasks(course, assignment, {"solution": {}, "home_constants": {
+        cell: fit(_solution_source(assignment, cell))}})
+    solution, constants = by_student["solution"], by_student["home_constants"]
+    assert solution[name] == points, solution
+    assert constants[name] == 0, constants
+    assert {t: s for t, s in constants.items() if t != name} == {t: s for t, s in solution.items() if t != name}
+
+
+# --- issue 21, item 4: the environment is chosen per task: assignment 4's NumPy tasks have no Keras ---
+
+BORROWED_KERAS = (
+    "def evaluate_from_predictions(P, y):\n"
+    "    K = __import__('ker' + 'as')\n"
+    "    P, y = np.asarray(P, dtype=float), np.asarray(y)\n"
+    "    if P.shape[1] == 1:\n"
+    "        loss, metric = K.losses.BinaryCrossentropy(), K.metrics.BinaryAccuracy()\n"
+    "    elif y.ndim == 2:\n"
+    "        loss, metric = K.losses.CategoricalCrossentropy(), K.metrics.CategoricalAccuracy()\n"
+    "    else:\n"
+    "        loss, metric = K.losses.SparseCategoricalCrossentropy(), K.metrics.SparseCategoricalAccuracy()\n"
+    "    metric.update_state(y, P)\n"
+    "    return float(loss(y, P)), float(metric.result())\n")
+A4_NUMPY_TASKS = {"iterations": "iterations(", "early_stopping": "early_stopping(", "fit": "fit_softmax("}
+
+
+def _borrowing(solution, function):
+    """The solution of a NumPy task with Keras imported, by a built name, as its function starts."""
+    lines = solution.splitlines(keepends=True)
+    start = next(k for k, line in enumerate(lines) if line.startswith(f"def {function}("))
+    end = next(k for k in range(start, len(lines)) if lines[k].rstrip().endswith("):"))
+    return "".join(lines[:end + 1] + ["    __import__('ker' + 'as')\n"] + lines[end + 1:])
+
+
+def test_a4_numpy_tasks_have_no_keras_and_its_keras_task_still_works(tmp_path_factory):
+    """Keras imported by a built name (no name a scan could see) in every NumPy task of assignment 4:
+    those tasks earn nothing, in a kernel without Keras; its Keras task (the callback) keeps its points."""
+    from grader.course import REPO
+    assignment = "04_keras_workflow"
+    course = tmp_path_factory.mktemp("a04")
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
+    attack = {"evaluate_code": BORROWED_KERAS}
+    attack.update({f"{task}_code": _borrowing(_solution_source(assignment, f"{task}_code"), function[:-1])
+                   for task, function in A4_NUMPY_TASKS.items()})
+    by_student = _grade_tasks(course, assignment, {"solution": {}, "borrows_keras": attack})
+    solution, borrows = by_student["solution"], by_student["borrows_keras"]
+    assert solution == {"iterations": 2, "evaluate": 2, "callback": 3, "early_stopping": 2, "fit": 3}, solution
+    assert borrows == {"iterations": 0, "evaluate": 0, "callback": 3, "early_stopping": 0, "fit": 0}, borrows

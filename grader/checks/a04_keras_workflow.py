@@ -4,8 +4,9 @@ loop, compared with what Keras really does, in float64.
 
 In the notebook, `tests.run("fit_test", globals())` runs a check on the student's machine; at
 grading time, the grader runs the same checks in its own process (grader.verdicts), and the hidden
-ones draw their inputs from `rng`, which is different for every student. This assignment's kernel
-has Keras (Task 3 is a Keras callback), so:
+ones draw their inputs from `rng`, which is different for every student. Tasks 1, 2, 4 and 5 are
+decided in a kernel that has no Keras (an allow-list of NumPy and the kernel's needs); Task 3 is
+a Keras callback, decided in a kernel that has Keras, so:
 - Keras's answers (the references below) are computed here, never in the kernel;
 - what needs Keras objects in the kernel (fits with the student's callback, a look at which
   libraries a function uses) runs there as HARNESS code, which returns plain data only: the
@@ -21,7 +22,10 @@ import numpy as np
 from .core import Failed, Tasks, as_array, as_count, as_tuple, assert_close, max_abs
 from .references import keras_and_tf, normal, one_hot_of, serialized
 
-TASKS = Tasks(numpy_only=False)
+# Tasks 1, 2, 4 and 5 are NumPy tasks: decided in a kernel whose packages are an allow-list (no Keras
+# to borrow, whatever the name it is imported by); Task 3, a Keras callback, in one with Keras.
+TASKS = Tasks(numpy_only=False, numpy_tasks=("iterations", "evaluate", "early_stopping", "fit"))
+NUMPY_PRELUDE = "import math\nimport numpy as np"    # the setup cell's imports a NumPy task's kernel has
 PRELUDE = """\
 import os
 os.environ["KERAS_BACKEND"] = "tensorflow"

@@ -258,8 +258,11 @@ def variance_scaling_hidden(student, rng):
 
 # --- Task 4: weights that let a deep ReLU network learn -------------------------------------------
 
-def check_weights(student, sizes, seed, data_seed):
-    """initial_weights(sizes, seed): shapes, no symmetry, and Keras's training reaches TARGET."""
+def check_weights(student, sizes, seed, data_seed, rng):
+    """initial_weights(sizes, seed): shapes, no symmetry, and Keras's training reaches TARGET from
+    the weights with the entries of each array shuffled by rng (the student's secret generator at
+    grading time): the draws of an initializer are independent, so shuffling them changes nothing,
+    while whatever weights fitted at home had learnt is gone, and only their scale is left."""
     what = f"initial_weights({sizes}, seed={seed})"
     L = len(sizes) - 1
     params = as_sequence(student.call("initial_weights", sizes, seed), 2 * L, what,
@@ -271,6 +274,8 @@ def check_weights(student, sizes, seed, data_seed):
             raise Failed(f"every unit of hidden layer {k // 2 + 1} has the same weights (all columns of "
                          f"W{k // 2 + 1} are equal): the units stay identical in training, the symmetry problem; "
                          "draw the weights at random")
+    check_drawn_from_seed(student, sizes, seed, params)
+    params = [rng.permutation(p.ravel()).reshape(p.shape) for p in params]
     accuracy = keras_accuracy(params, data_seed)
     if accuracy >= TARGET:
         return
@@ -282,15 +287,34 @@ def check_weights(student, sizes, seed, data_seed):
                  "ReLU layers")
 
 
-@TASKS.visible("weights_test", "Task 4: the visible tests pass.")
-def weights_test(student):
-    check_weights(student, [64] + [64] * 12 + [10], 0, 0)
+def check_drawn_from_seed(student, sizes, seed, params):
+    """initial_weights(sizes, seed + 1) must give other kernels than `params`, those of `seed`: an
+    initializer draws from its seed (the same weights for every seed are constants)."""
+    again = student.call("initial_weights", sizes, seed + 1)
+    if not isinstance(again, (list, tuple)) or len(again) != len(params):
+        return                                  # its own call is checked like the first one
+    if all(_equal(again[k], params[k]) for k in range(0, len(params), 2)):
+        raise Failed(f"initial_weights({sizes}, seed={seed + 1}) returned the same kernels as with seed={seed}: "
+                     "draw them at random from np.random.default_rng(seed), so that another seed gives "
+                     "other weights")
+
+
+def _equal(value, array):
+    try:
+        return np.array_equal(np.asarray(value, dtype=float), array)
+    except (TypeError, ValueError):
+        return False
+
+
+@TASKS.visible("weights_test", "Task 4: the visible tests pass.", disguised=True)
+def weights_test(student, rng):
+    check_weights(student, [64] + [64] * 12 + [10], 0, 0, rng)
 
 
 @TASKS.hidden("weights_hidden")
 def weights_hidden(student, rng):
     check_weights(student, [64] + [int(rng.choice([48, 64]))] * 15 + [10], int(rng.integers(0, 10_000)),
-                  int(rng.integers(1, 10_000)))
+                  int(rng.integers(1, 10_000)), rng)
 
 
 run = TASKS.run

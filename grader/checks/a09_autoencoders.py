@@ -412,8 +412,12 @@ def psnr(X_hat, X):
     return float(10 * np.log10(1.0 / np.mean((X_hat - X) ** 2)))
 
 
-def check_experiment(student, seed, m_train, student_seed):
-    X_train, X_test = digits_split(seed, m_train)
+def check_experiment(student, seed, m_train, student_seed, rng):
+    """train_denoiser on digits in disguise: their 64 pixels in a secret order drawn from rng (a
+    fully connected network learns them as well; weights fitted to the digits themselves are
+    useless). The held-out digits never enter the kernel."""
+    pixels = rng.permutation(64)
+    X_train, X_test = (X[:, pixels] for X in digits_split(seed, m_train))
     X_noisy = add_noise(X_test, NOISE_STD, seed + 1)
     what = f"train_denoiser(X_train {X_train.shape}, noise_std={NOISE_STD}, seed={student_seed})"
     reply = as_sequence(student.call("train_denoiser", X_train, NOISE_STD, student_seed), 4, what,
@@ -438,14 +442,15 @@ def check_experiment(student, seed, m_train, student_seed):
                      "your own)")
 
 
-@TASKS.visible("experiment_test", "Task 5: the visible tests pass.")
-def experiment_test(student):
-    check_experiment(student, 0, 1400, 0)
+@TASKS.visible("experiment_test", "Task 5: the visible tests pass.", disguised=True)
+def experiment_test(student, rng):
+    check_experiment(student, 0, 1400, 0, rng)
 
 
 @TASKS.hidden("experiment_hidden")
 def experiment_hidden(student, rng):
-    check_experiment(student, int(rng.integers(1, 10**6)), int(rng.integers(1200, 1500)), int(rng.integers(0, 10**6)))
+    check_experiment(student, int(rng.integers(1, 10**6)), int(rng.integers(1200, 1500)), int(rng.integers(0, 10**6)),
+                     rng)
 
 
 run = TASKS.run

@@ -91,18 +91,34 @@ class LocalStudent(Student):
         return json.loads(plain.invoke(self.namespace, name, payload, harness))
 
 
+NUMPY, FULL = "numpy", "full"    # the environments a graded cell is decided in (see Tasks.environment)
+
+
 class Tasks:
-    """The graded cells of one assignment: grade id -> check, as registered with `visible`/`hidden`."""
+    """The graded cells of one assignment: grade id -> check, as registered with `visible`/`hidden`.
+    Each cell is decided in an environment of its own task: NUMPY, a kernel whose only packages are
+    an allow-list (NumPy and the kernel's needs), for every task of a numpy_only assignment and for
+    the tasks named in numpy_tasks; FULL, the course's packages but its own, for the others."""
 
-    def __init__(self, numpy_only=True):
+    def __init__(self, numpy_only=True, numpy_tasks=()):
         self.numpy_only, self.checks, self.passed, self.hidden_ids = numpy_only, {}, {}, set()
-        # what the grading kernel does not have: for NumPy tasks, every library that could do them
+        self.numpy_tasks = frozenset(numpy_tasks)
+        # what a FULL kernel does not have (a NUMPY one has only its allow-list)
         self.hidden_packages = FORBIDDEN if numpy_only else ("scratchnn", "course_tools", "grader")
+        self.primary = NUMPY if numpy_only else FULL    # the kernel whose outputs the feedback shows
 
-    def visible(self, grade_id, passed):
-        """Register the check of a visible test cell: check(student); `passed` is printed on success."""
+    def environment(self, grade_id):
+        """NUMPY or FULL: where the graded cell `grade_id` (<task>_test, <task>_hidden) is decided."""
+        return NUMPY if self.numpy_only or grade_id.rsplit("_", 1)[0] in self.numpy_tasks else FULL
+
+    def visible(self, grade_id, passed, disguised=False):
+        """Register the check of a visible test cell: check(student); `passed` is printed on success.
+        With disguised=True it is check(student, rng): a real-data task whose data the grader hides
+        (see `disguise`) with the student's secret generator at grading time, and with a fixed one
+        on the student's machine; so constants fitted at home to the visible test earn nothing."""
         def register(check):
-            self.checks[grade_id], self.passed[grade_id] = (lambda student, rng: check(student)), passed
+            self.checks[grade_id] = check if disguised else (lambda student, rng: check(student))
+            self.passed[grade_id] = passed
             return check
         return register
 
@@ -231,6 +247,24 @@ def assert_close(actual, expected, what, against, tol, hints=(), like=()):
                      f"{actual[i]:.10g}, it should be {expected[i]:.10g})")
     values = f" (yours is {float(actual):.10g}, it should be {float(expected):.10g})" if np.shape(expected) == () else ""
     raise Failed(f"{what} differs from {against} by {worst:.3g}{values}")
+
+
+# --- real data in disguise: only training on what the kernel is given can do well ---------------
+
+def rotation(rng, d):
+    """A random orthogonal matrix (d, d), uniform over rotations and reflections (QR of a Gaussian
+    matrix, signs fixed). Gradient descent from zero weights on X @ Q learns Q.T @ W, with the
+    same loss and accuracy as on X; weights fitted to X are useless on X @ Q."""
+    q, r = np.linalg.qr(rng.normal(size=(d, d)))
+    return q * np.where(np.diag(r) < 0, -1.0, 1.0)
+
+
+def disguise(rng, X_train, y_train, X_val, y_val, classes=10):
+    """The digits as a kernel is given them: the pixels mixed by a secret rotation and the labels
+    renamed by a secret permutation, both drawn from rng (the student's hidden generator at
+    grading time). A softmax regression trains on them as well as on the digits themselves."""
+    Q, names = rotation(rng, X_train.shape[1]), rng.permutation(classes)
+    return X_train @ Q, names[y_train], X_val @ Q, names[y_val]
 
 
 # --- helpers -----------------------------------------------------------------------------------
