@@ -228,7 +228,8 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
         replayed = [(i, c) for i, c in student if cut is None or i < cut]
         more = _replay_then_decide(nb, verdicts, environment, above, replayed, new_kernel(environment), limits, first)
         if cut is not None:
-            problems.append(f"tests above cell {cut} graded in a second kernel" + (f" ({'; '.join(more)})" if more else ""))
+            problems.append(f"tests above cell {cut} graded in a second kernel"
+                            + (f" ({'; '.join(more)})" if more else ""))
         else:
             problems += more
     return nb, problems

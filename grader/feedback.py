@@ -105,7 +105,8 @@ def make_inert(path):
     page, found = CDN_MATHJAX.subn(lambda match: LOADER, page, count=1)
     if not found:
         raise ValueError(f"{path}: no MathJax loader of nbgrader's feedback template found (between "
-                         "'<!-- Load mathjax -->' and '<!-- End of mathjax configuration -->'): has the template changed?")
+                         "'<!-- Load mathjax -->' and '<!-- End of mathjax configuration -->'): "
+                         "has the template changed?")
     with open(path, "w", encoding="utf-8") as file:
         file.write(page)
 

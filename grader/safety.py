@@ -53,7 +53,8 @@ def remove_tree(path):
             stack.append((folder, True))
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.is_dir(follow_symlinks=False) and not stat.S_ISLNK(entry.stat(follow_symlinks=False).st_mode):
+                    if entry.is_dir(follow_symlinks=False) and \
+                            not stat.S_ISLNK(entry.stat(follow_symlinks=False).st_mode):
                         stack.append((entry.path, False))
                     else:
                         os.unlink(entry.path)

@@ -397,7 +397,8 @@ def _mount_script(root, workdir, limits, command, uid, hidden=(), sockets=None, 
             if os.geteuid() == 0 else f"{setpriv} --no-new-privs ")
     limit = (f"{prlimit} --as={limits.memory_bytes} --cpu={limits.cpu_seconds} --fsize={limits.file_bytes} "
              f"--nofile={limits.open_files} --nproc={limits.processes} --core=0 -- ")
-    lines.append(f'exec {shutil.which("chroot")} "$R" /bin/sh -c {shlex.quote("cd " + shlex.quote(workdir) + " && exec " + drop + limit + shlex.join(command))}')
+    inside = "cd " + shlex.quote(workdir) + " && exec " + drop + limit + shlex.join(command)
+    lines.append(f'exec {shutil.which("chroot")} "$R" /bin/sh -c {shlex.quote(inside)}')
     return "\n".join(lines)
 
 

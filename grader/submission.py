@@ -105,7 +105,8 @@ def students(root, assignment):
                     refused[_name(name)] = f"submitted/{_name(name)}: a student folder's name must be printable text"
                 continue
             if stat.S_ISLNK(mode):
-                refused[name] = f"submitted/{name} is a symbolic link (to {_name(os.readlink(entry.path))}), not a folder"
+                target = _name(os.readlink(entry.path))
+                refused[name] = f"submitted/{name} is a symbolic link (to {target}), not a folder"
                 continue
             if not stat.S_ISDIR(mode):
                 continue                                  # a stray file in submitted/
@@ -173,7 +174,8 @@ def read(root, assignment, student, contents=True):
                     result.extras[name] = _read_file(name, folder, shown, MAX_SMALL_BYTES)
         return result
     except OSError as error:
-        raise Refused(f"{where} cannot be read ({type(error).__name__}: {safe_text(error.strerror or error, 200)})") from None
+        reason = safe_text(error.strerror or error, 200)
+        raise Refused(f"{where} cannot be read ({type(error).__name__}: {reason})") from None
     finally:
         for fd in opened:
             os.close(fd)

@@ -224,7 +224,8 @@ def check_forward(student, X, params):
     """P and every (A_prev, Z) of the cache as Keras computes them; X and params are left alone."""
     expected_P, expected_cache = forward(X, params)
     what, L = "forward(X, params)", len(params) // 2
-    tol = lambda a: 1e-12 * (1 + max_abs(a))  # float64 rounding, relative to the size of the numbers
+    def tol(a):
+        return 1e-12 * (1 + max_abs(a))   # float64 rounding, relative to the size of the numbers
     hint = "Use a stable softmax: subtract each row's maximum before np.exp (Assignment 1, Task 1)."
     P, cache = as_sequence(student.call("forward", X, params, hint=hint), 2, what, "a pair (P, cache)")
     P = as_array(P, expected_P.shape, "the P it returns")

@@ -413,8 +413,10 @@ def check_evaluate(student, P, y, expected_loss, expected_accuracy):
     what = f"evaluate_from_predictions(P, y) with P {P.shape} and y {y.shape}"
     got = as_tuple(student.call("evaluate_from_predictions", P, y), 2, what)
     loss, accuracy = as_array(got[0], (), "the loss it returns"), as_array(got[1], (), "the accuracy it returns")
-    loss_hints = [(m * expected_loss, f"is m={m} times too large: evaluate reports the mean over the rows, not the sum")]
-    accuracy_hints = [(m * expected_accuracy, f"counts the right predictions: evaluate reports their fraction (divide by m={m})")]
+    loss_hints = [(m * expected_loss,
+                   f"is m={m} times too large: evaluate reports the mean over the rows, not the sum")]
+    accuracy_hints = [(m * expected_accuracy,
+                       f"counts the right predictions: evaluate reports their fraction (divide by m={m})")]
     if binary and y.ndim == 1:
         with np.errstate(all="ignore"):
             loss_hints.append((-np.mean(y * np.log(P) + (1 - y) * np.log(1 - P)),
@@ -543,7 +545,8 @@ def check_callback(student, seed, m, epochs=8, monitor="val_loss", reuse=False, 
     what = f"fit(..., epochs={epochs}, callbacks=[StopBelow({0.0!r}, monitor={monitor!r})])"
     (never,) = fits(student, data, epochs, 0.0, monitor, 1)
     if never["epochs"] != epochs:
-        raise Failed(f"{what} ran {never['epochs']} epochs, but no {monitor} can be below 0: it should run all {epochs}")
+        raise Failed(f"{what} ran {never['epochs']} epochs, but no {monitor} can be below 0: "
+                     f"it should run all {epochs}")
     check_values(never, curve, what, monitor)
     j = falls_after_epoch_2(curve)
     if j is None:
@@ -681,10 +684,11 @@ def fit_test(student):
 def fit_hidden(student, rng):
     seed = int(rng.integers(1000, 10**6))
     k = int(rng.integers(3, 5))
-    for m, d, n, scale, batch_size, epochs in [(int(rng.integers(4, 9)), 2, 3, 0.5, 1, 2),      # batches of one row
-                                               (int(rng.integers(6, 13)), 3, 2, 0.5, 32, 3),    # one batch larger than the data
-                                               (3 * k, 4, 3, 0.5, 3, 2),                        # batches that divide the data
-                                               (8 * k + int(rng.integers(1, 8)), 3, 4, 10.0, 8, 3)]:  # logits in the tens
+    cases = [(int(rng.integers(4, 9)), 2, 3, 0.5, 1, 2),                 # batches of one row
+             (int(rng.integers(6, 13)), 3, 2, 0.5, 32, 3),               # one batch larger than the data
+             (3 * k, 4, 3, 0.5, 3, 2),                                   # batches that divide the data
+             (8 * k + int(rng.integers(1, 8)), 3, 4, 10.0, 8, 3)]        # logits in the tens
+    for m, d, n, scale, batch_size, epochs in cases:
         seed += 4
         check_fit(student, *fit_data(seed, m, d, n, scale), 0.125, batch_size, epochs)
 

@@ -281,7 +281,8 @@ def check_weights(student, sizes, seed, data_seed, rng):
         return
     stds = pre_activation_stds(params, digits(data_seed)[0])
     raise Failed(f"with your weights, Keras's SGD ({BUDGET['epochs']} epochs, batches of {BUDGET['batch_size']}, "
-                 f"learning rate {BUDGET['learning_rate']}) reaches a validation accuracy of at best {accuracy:.3f}, below "
+                 f"learning rate {BUDGET['learning_rate']}) reaches a validation accuracy of at best "
+                 f"{accuracy:.3f}, below "
                  f"{TARGET}. At the start, the standard deviation of Z is {stds[0]:.3g} in hidden layer 1 and "
                  f"{stds[-1]:.3g} in hidden layer {len(stds)}: choose a scale that keeps it steady through the "
                  "ReLU layers")

@@ -93,7 +93,8 @@ RMSPROP_HINTS = {
     "epsilon outside the root": "you add epsilon outside the square root, sqrt(s) + epsilon; Keras's RMSprop "
                                 "adds it inside: g / sqrt(s + epsilon)",
     "no root": "you divide by s + epsilon: divide by its square root, sqrt(s + epsilon) (the RMS of the gradients)",
-    "rho swapped": "rho and 1 - rho are swapped: s = rho * s + (1 - rho) * g**2 keeps the fraction rho of the old average",
+    "rho swapped": ("rho and 1 - rho are swapped: s = rho * s + (1 - rho) * g**2 keeps the fraction rho of the "
+                    "old average"),
     "old average": "you divide by the old average s: update s with this step's gradient first, then divide by "
                    "sqrt(s_new + epsilon)",
     "plus": "the step goes uphill: subtract learning_rate * g / sqrt(s + epsilon) from w",

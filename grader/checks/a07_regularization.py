@@ -91,7 +91,6 @@ def check_batchnorm(student, Z, gamma, beta, dY, epsilon):
     right_dZ, right_dgamma, right_dbeta = keras_batchnorm_gradients(Z, gamma, beta, dY, epsilon)
     assert_close(dbeta, right_dbeta, "dbeta", "tf.GradientTape", 1e-10 * (1 + max_abs(right_dbeta)))
     assert_close(dgamma, right_dgamma, "dgamma", "tf.GradientTape", 1e-10 * (1 + max_abs(right_dgamma)))
-    m = Z.shape[0]
     inv_std = 1 / np.sqrt(Z.var(axis=0) + epsilon)
     tol = 1e-9 * (1 + max_abs(right_dZ))
     if max_abs(dZ - dY * gamma * inv_std) <= tol and max_abs(right_dZ - dY * gamma * inv_std) > tol:
@@ -168,7 +167,8 @@ def check_early_stopping(student, val_losses, patience, min_delta):
         return
     if epochs == right_epochs - 1 or epochs == right_epochs + 1:
         hint = (": training stops at the end of the epoch in which the number of epochs without improvement "
-                "reaches patience (with patience=0, at the first epoch that does not improve, never at the first epoch)")
+                "reaches patience (with patience=0, at the first epoch that does not improve, never at the "
+                "first epoch)")
     elif best != right_best:
         hint = (f": an epoch improves only when its loss is below the best so far minus min_delta "
                 f"({min_delta:g}); the best epoch is the last one that improved, counted from 1")
@@ -221,7 +221,8 @@ def check_experiment(student, seed, rng):
     for l2 in [0.0, 0.01]:
         what = f"train_softmax_l2(x_train, y_train, l2={l2})"
         reply = as_sequence(student.call("train_softmax_l2", x, y, l2), 2, what, "a pair (W, b)")
-        W, b = as_array(reply[0], (64, 10), "W, the kernel it returns"), as_array(reply[1], (10,), "b, the bias it returns")
+        W = as_array(reply[0], (64, 10), "W, the kernel it returns")
+        b = as_array(reply[1], (10,), "b, the bias it returns")
         accuracy = float(np.mean(np.argmax(x_val @ W + b, axis=1) == y_val))
         results[l2] = (accuracy, float(np.sum(W ** 2)))
     (acc0, norm0), (acc1, norm1) = results[0.0], results[0.01]

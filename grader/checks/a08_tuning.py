@@ -310,8 +310,8 @@ def check_training(student, X, y, learning_rate, epochs):
     W_ref, b_ref = gradient_descent(X, y, learning_rate, epochs)
     if weights_close(W, b, W_ref, b_ref):
         return W, b
-    goal = (f"{epochs} epoch{'' if epochs == 1 else 's'} of full-batch gradient descent with learning rate {learning_rate:g} from zero "
-            "weights (the tests ran it themselves)")
+    goal = (f"{epochs} epoch{'' if epochs == 1 else 's'} of full-batch gradient descent with learning rate "
+            f"{learning_rate:g} from zero weights (the tests ran it themselves)")
     if epochs > 0 and max_abs(W) == 0 and max_abs(b) == 0:
         raise Failed(f"{what} returned zero weights: it should start from zeros and then take {epochs} steps")
     if max_abs(b) == 0 and max_abs(b_ref) > 0:

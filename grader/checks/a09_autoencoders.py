@@ -228,7 +228,8 @@ def check_masked(student, Y, Y_hat):
     if n < size and abs(loss - zeros / size) <= 1e-10 * (1 + zeros / size):
         raise Failed(f"{what} returned {loss:.10g}, which counts the missing ratings as ratings of 0; it should "
                      f"be {right_loss:.10g}, the mean over the given entries only (the others are unknown, not 0)")
-    hints = [(n / size, f"is divided by all {size} entries: divide by the number of GIVEN entries ({n})")] if n < size else []
+    hints = ([(n / size, f"is divided by all {size} entries: divide by the number of GIVEN entries ({n})")]
+             if n < size else [])
     assert_close(np.array(loss), np.array(right_loss), what, "the masked mean (Keras's squared error weighted "
                  "by the mask)", 1e-10 * (1 + right_loss), hints)
 
@@ -388,8 +389,8 @@ def topk_hidden(student, rng):
     for item in rows[:4]:
         check_top_k(student, E, int(item), int(rng.integers(3, min(n - 1, 12))))
     E[rng.choice(n, size=4, replace=False)] = 0.0                          # several zero rows: exact ties at 0
-    check_top_k(student, -np.abs(E), int(rows[0]), n - 1)                  # similarities >= 0: the zero rows last, in order
-    check_top_k(student, E, int(rows[6]), 5)                               # the query is zero: all 0, lowest indices first
+    check_top_k(student, -np.abs(E), int(rows[0]), n - 1)     # similarities >= 0: the zero rows last, in order
+    check_top_k(student, E, int(rows[6]), 5)                  # the query is zero: all 0, lowest indices first
 
 
 # --- Task 5: an experiment: a denoising autoencoder on the digits -----------------------------------

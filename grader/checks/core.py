@@ -57,11 +57,13 @@ class Student:
         after = _decoded(reply["args"], f"calling {name}")
         if not changes_arguments:
             if type(after) is not tuple or len(after) != len(args):
-                raise Failed(f"{name} changed its arguments: compute new arrays instead of changing the ones you are given")
+                raise Failed(f"{name} changed its arguments: compute new arrays instead of changing the ones "
+                             "you are given")
             for position, (given, returned) in enumerate(zip(args, after)):
                 if not _same(given, returned):
                     raise Failed(f"{name} changed its argument {position + 1} ({_argument_names(args)[position]}): "
-                                 "compute new arrays (such as Z - c) instead of changing the ones you are given (Z -= c)")
+                                 "compute new arrays (such as Z - c) instead of changing the ones you are given "
+                                 "(Z -= c)")
         return _decoded(reply["result"], what)
 
     def _reply(self, name, payload, harness=""):
@@ -191,7 +193,8 @@ def as_array(value, shape, what):
         raise Failed(f"{what} should have shape {shape}{single}, but has shape {a.shape}")
     bad = ~np.isfinite(a)
     if bad.any():
-        raise Failed(f"{what} contains {a[bad][0]} at index {tuple(int(k) for k in np.unravel_index(np.argmax(bad), a.shape))}")
+        where = tuple(int(k) for k in np.unravel_index(np.argmax(bad), a.shape))
+        raise Failed(f"{what} contains {a[bad][0]} at index {where}")
     return a
 
 
@@ -245,7 +248,8 @@ def assert_close(actual, expected, what, against, tol, hints=(), like=()):
         i = tuple(int(k) for k in np.unravel_index(np.argmax(np.abs(actual - expected)), np.shape(actual)))
         raise Failed(f"{what} differs from {against} by up to {worst:.3g} (at index {i}: yours is "
                      f"{actual[i]:.10g}, it should be {expected[i]:.10g})")
-    values = f" (yours is {float(actual):.10g}, it should be {float(expected):.10g})" if np.shape(expected) == () else ""
+    values = (f" (yours is {float(actual):.10g}, it should be {float(expected):.10g})"
+              if np.shape(expected) == () else "")
     raise Failed(f"{what} differs from {against} by {worst:.3g}{values}")
 
 
