@@ -296,14 +296,7 @@ def test_the_lessons_and_their_figures_are_found():
     assert figures >= 80, f"only {figures} figure cells found: the heuristic lost them"
 
 
-# Pages another engineer was editing when the alt texts were written: the texts to set are in
-# that session's report. Remove the entry once the page passes.
-PENDING = {"fit_from_scratch.ipynb": "alt texts of fs-04, fs-20 and fs-26 not set yet"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(path, marks=pytest.mark.xfail(reason=PENDING[path.name]))
-    if path.name in PENDING else path for path in lessons()], ids=lambda path: path.name)
+@pytest.mark.parametrize("path", lessons(), ids=lambda path: path.name)
 def test_every_figure_has_its_own_alt_text(path):
     found = problems(path)
     assert not found, f"{path.relative_to(REPO)}:\n" + "\n".join(found)
