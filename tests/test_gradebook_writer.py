@@ -50,7 +50,8 @@ def test_a_dying_gradebook_writer_loses_and_doubles_no_student(tmp_path, monkeyp
     released, source = course / "release" / ASSIGNMENT / NOTEBOOK, course / "solutions" / ASSIGNMENT / NOTEBOOK
     for student in STUDENTS:
         (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
-        (course / "submitted" / student / ASSIGNMENT / NOTEBOOK).write_text(json.dumps(submission(released, source, {})))
+        solved = submission(released, source, {})
+        (course / "submitted" / student / ASSIGNMENT / NOTEBOOK).write_text(json.dumps(solved))
     monkeypatch.setenv("GRADING_SECRET", SECRET)
     monkeypatch.chdir(course)
 
@@ -62,7 +63,8 @@ def test_a_dying_gradebook_writer_loses_and_doubles_no_student(tmp_path, monkeyp
     for student in STUDENTS[1:]:
         assert re.search(rf"^{student}\s+- / 12\s+not graded: .*not recorded in the gradebook: the gradebook "
                          r"writer stopped \(exit status -9\)", first, re.M), first
-    assert re.search(r"^2 students not recorded in the gradebook: s2, s3\. Run the same command again", first, re.M), first
+    assert re.search(r"^2 students not recorded in the gradebook: s2, s3\. Run the same command again", first,
+                     re.M), first
 
     monkeypatch.setattr(autograde_module, "GradebookWriter", GradebookWriter)
     printed = io.StringIO()
