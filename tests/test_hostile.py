@@ -50,7 +50,8 @@ HOSTILE = {
     "sys_exit": attack("import sys\nsys.exit(0)\n"),
     "prints_tens_of_megabytes": attack("for _ in range(40):\n    print('x' * 1_000_000)\n"),
     "memory_bomb": attack("hog = []\nwhile True:\n    hog.append(bytearray(2**28))\n"),
-    "fork_bomb": attack("import os\nfor _ in range(10_000):\n    if os.fork() == 0:\n        import time; time.sleep(60)\n"),
+    "fork_bomb": attack("import os\nfor _ in range(10_000):\n    if os.fork() == 0:\n"
+                        "        import time; time.sleep(60)\n"),
     "monkeypatches_numpy_and_builtins": attack(
         "import builtins, numpy.testing\n"
         "np.allclose = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n"
@@ -82,7 +83,8 @@ HOSTILE = {
         "for top, dirs, files in os.walk(COURSE):  # only the throw-away course: safe even if a sandbox failed\n"
         "    for name in files:\n"
         "        if name == 'gradebook.db' or name.endswith('.ipynb'):\n"
-        "            try:\n                os.remove(os.path.join(top, name))\n            except OSError:\n                pass\n"
+        "            try:\n                os.remove(os.path.join(top, name))\n"
+        "            except OSError:\n                pass\n"
         "    for name in list(dirs):\n"
         "        if name in ('autograded', 'submitted', 'feedback', 'solutions'):\n"
         "            shutil.rmtree(os.path.join(top, name), ignore_errors=True)\n"),
@@ -118,13 +120,16 @@ HOSTILE = {
         "def categorical_crossentropy(Y, P):\n    return np.float64(0).view(Sneaky)\n"),
     "finds_keras_another_way": attack(
         "import glob, importlib, os, sys, zipfile\nfound = []\n"
-        "prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, '/usr', '/usr/local', '/opt', os.path.expanduser('~')]\n"
-        "for folder in [f for p in prefixes for f in glob.glob(p + '/lib*/python3*/*-packages')] + ['/usr/lib/python3/dist-packages']:\n"
+        "prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, '/usr', '/usr/local', '/opt', "
+        "os.path.expanduser('~')]\n"
+        "for folder in [f for p in prefixes for f in glob.glob(p + '/lib*/python3*/*-packages')] + "
+        "['/usr/lib/python3/dist-packages']:\n"
         "    sys.path.insert(0, folder)\n"
         "for wheel in glob.glob('/opt/**/*.whl', recursive=True)[:200]:\n"
         "    if 'keras' in wheel or 'scipy' in wheel:\n"
         "        zipfile.ZipFile(wheel).extractall('unpacked')\n        sys.path.insert(0, 'unpacked')\n"
-        "for name in ['keras', 'tensorflow', 'scipy.special', 'sklearn.utils.extmath', 'scratchnn.activations', 'torch', 'jax']:\n"
+        "for name in ['keras', 'tensorflow', 'scipy.special', 'sklearn.utils.extmath', 'scratchnn.activations', "
+        "'torch', 'jax']:\n"
         "    sys.modules.pop(name, None)\n"
         "    try:\n        found.append(importlib.import_module(name))\n    except BaseException:\n        pass\n"
         "    try:\n        found.append(__import__(name, fromlist=['_']))\n    except BaseException:\n        pass\n"
@@ -156,7 +161,8 @@ HOSTILE = {
         "softmax_code": "from IPython.display import HTML, Javascript, SVG, Markdown, display\n"
                         "display(HTML('<script>window.PWNED = 1</script><img src=x onerror=\"window.PWNED = 2\">'))\n"
                         "display(Javascript('window.PWNED = 3'))\n"
-                        "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\"><script>window.PWNED = 4</script></svg>'))\n"
+                        "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\">"
+                        "<script>window.PWNED = 4</script></svg>'))\n"
                         "display(Markdown('<script>window.PWNED = 5</script>'))\n"
                         "print('<script>window.PWNED = 6</script>')\n",
         MARKDOWN: "An answer <script>window.PWNED = 7</script> <img src=x onerror='window.PWNED = 8'>\n"
@@ -252,7 +258,8 @@ def hostile_run(course):
     source = course / "solutions" / ASSIGNMENT / NOTEBOOK
     notebooks = {"solution": submission(released, source, {}), "untouched": submission(released, source, None)}
     # the attacks know where the course lives: COURSE is its real path
-    notebooks.update({name: untouched_with(released, {cell: (f"COURSE = {str(course)!r}\n" if cell != MARKDOWN else "") + text
+    notebooks.update({name: untouched_with(released, {cell: (f"COURSE = {str(course)!r}\n" if cell != MARKDOWN else "")
+                                                      + text
                                                       for cell, text in code.items()})
                       for name, code in HOSTILE.items()})
     untouched = submission(released, source, None)
@@ -324,7 +331,8 @@ def test_nothing_outside_the_sandbox_was_touched(hostile_run):
     printed = "".join("".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", [])
                       if o["output_type"] == "stream")
     assert "notebooks with solutions found: 0\n" in printed, printed
-    outputs = {student: _printed(course, student) for student in ["finds_keras_another_way", "reads_secrets_and_other_students"]}
+    outputs = {student: _printed(course, student)
+               for student in ["finds_keras_another_way", "reads_secrets_and_other_students"]}
     assert "libraries found: []\n" in outputs["finds_keras_another_way"], outputs["finds_keras_another_way"]
     assert "secrets found: 0  other students found: 0\n" in outputs["reads_secrets_and_other_students"], outputs
     recorded = _printed(course, "records_the_hidden_inputs")
@@ -350,10 +358,12 @@ def test_limits_are_reported(hostile_run):
     assert slow and float(slow.group(1)) < 2 * NOTEBOOK_TIMEOUT < 10 * (CELL_TIMEOUT - 5), printed
     # memory of the whole sandbox (a cgroup, where the machine gives one), and its working folder
     if sandbox.cgroup_roots():
-        held = re.search(r"processes that held 900 MiB to the end: (\d)", _printed(course, "holds_memory_in_many_processes"))
+        held = re.search(r"processes that held 900 MiB to the end: (\d)",
+                         _printed(course, "holds_memory_in_many_processes"))
         assert held is None or int(held.group(1)) * 900 < sandbox.Limits().sandbox_memory_bytes / 2**20, held
     written = re.search(r"MiB written: (\d+)", _printed(course, "fills_the_work_folder"))
-    assert written and int(written.group(1)) <= sandbox.Limits().work_bytes / 2**20, _printed(course, "fills_the_work_folder")
+    assert written and int(written.group(1)) <= sandbox.Limits().work_bytes / 2**20, \
+        _printed(course, "fills_the_work_folder")
 
 
 @pytest.fixture(scope="module")
@@ -381,7 +391,8 @@ def test_the_feedback_runs_nothing(feedback):
         assert not re.search(r"<meta[^>]+refresh", page, re.I), path
         assert not re.search(r"(href|src)\s*=\s*[\"']?\s*javascript:", page, re.I), path
         assert "data:image/svg" not in page and "<svg" not in page.lower(), path
-    page = (course / "feedback" / "scripts_in_the_feedback" / ASSIGNMENT / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    page = (course / "feedback" / "scripts_in_the_feedback" / ASSIGNMENT
+            / NOTEBOOK.replace(".ipynb", ".html")).read_text()
     assert "window.PWNED = 6" in html.unescape(re.sub(r"<[^>]+>", "", page))     # shown as text, not run
 
 
@@ -389,7 +400,8 @@ def test_feedback_never_shows_hidden_tests(feedback):
     course = feedback
     source = json.loads((course / "solutions" / ASSIGNMENT / NOTEBOOK).read_text())
     hidden_lines = {line.strip() for cell in source["cells"]
-                    for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", "".join(cell["source"]), re.S)
+                    for block in re.findall(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS",
+                                            "".join(cell["source"]), re.S)
                     for line in block.splitlines() if line.strip()}
     assert hidden_lines
     files = list((course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
@@ -442,7 +454,8 @@ def test_a_venv_reached_through_a_symlink_holds(tmp_path_factory):
     released = course / "release" / ASSIGNMENT / NOTEBOOK
     source = course / "solutions" / ASSIGNMENT / NOTEBOOK
     notebooks = {HONEST[0]: submission(released, source, {})}     # one honest student: enough to show it works
-    notebooks.update({name: untouched_with(released, {cell: f"COURSE = {str(course)!r}\n" + text for cell, text in code.items()})
+    notebooks.update({name: untouched_with(released, {cell: f"COURSE = {str(course)!r}\n" + text
+                                                      for cell, text in code.items()})
                       for name, code in BORROWS.items()})
     for student, nb in notebooks.items():
         (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
