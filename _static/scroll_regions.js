@@ -6,14 +6,19 @@
   const CANDIDATES = "article div.math, article mjx-container[display='true'], article table, " +
     "article .pst-scrollable-table-container, article div.cell_output, article pre";
 
+  // the right edge of the content of the block that holds an inline element
+  function contentRight(el) {
+    const block = el.parentElement.closest("p, li, dd, dt, td, th, blockquote, div, section, article");
+    return block.getBoundingClientRect().right - parseFloat(getComputedStyle(block).paddingRight || 0);
+  }
+
   function mark() {
-    // an inline formula wider than the text column scrolls by itself (course.css: .wide-inline)
-    const column = document.querySelector("article.bd-article") || document.body;
-    const right = column.getBoundingClientRect().right;
-    document.querySelectorAll("article mjx-container:not([display='true'])").forEach((m) => {
-      m.classList.remove("wide-inline");
-      if (m.getBoundingClientRect().right > right + 1) m.classList.add("wide-inline");
-    });
+    // an inline formula that sticks out of its paragraph, list item or box scrolls by itself
+    // (course.css: .wide-inline), so that it neither widens the page nor is cut by the box
+    const inline = [...document.querySelectorAll("article mjx-container:not([display='true'])")];
+    inline.forEach((m) => m.classList.remove("wide-inline"));
+    const wide = inline.filter((m) => m.getBoundingClientRect().right > contentRight(m) + 1);
+    wide.forEach((m) => m.classList.add("wide-inline"));
     document.querySelectorAll(CANDIDATES + ", article mjx-container.wide-inline").forEach((el) => {
       const scrolls = ["auto", "scroll"].includes(getComputedStyle(el).overflowX) &&
         el.scrollWidth > el.clientWidth + 1;

@@ -97,6 +97,8 @@ def browser():
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            # scrollbars shown, as on Windows and Linux desktops (they take room and show what scrolls)
+            ignore_default_args=["--hide-scrollbars"],
             viewport={"width": WIDTHS["desktop"], "height": 900}, service_workers="block")
         try:
             yield context
@@ -157,6 +159,8 @@ class Tab:
 
     def accessibility(self):
         """axe-core's WCAG 2.1 A/AA violations on the page: 'rule: element (what to fix)' each."""
+        # the page at rest: a colour caught halfway through one of the theme's transitions is no reader's colour
+        self.page.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
         self.page.add_script_tag(content=_axe_source())
         found = self.page.evaluate("""async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
             .violations.flatMap(v => v.nodes.map(n => v.id + ': ' + n.target.join(' ') + ' ('
@@ -211,8 +215,11 @@ MEASURE = """() => {
       shown: Math.round(i.getBoundingClientRect().width)})),
     // inline maths never scrolls; display maths fits the column on a desktop (may scroll on a phone)
     inlineScroll: [...art.querySelectorAll('mjx-container:not([display="true"])')]
-      .filter(m => m.classList.contains('wide-inline') || m.offsetHeight > m.clientHeight + 1
-                   || (scrolls(m) && m.scrollWidth > m.clientWidth + 1)).map(describe),
+      .filter(m => m.classList.contains('wide-inline') || (scrolls(m) && m.scrollWidth > m.clientWidth + 1)
+                   || (scrolls(m.parentElement) && m.parentElement.scrollWidth > m.parentElement.clientWidth + 1))
+      .map(describe),
+    // every figure's alt text (a lesson figure's comes from its cell's mystnb.image.alt)
+    alts: [...art.querySelectorAll('img')].map(i => i.getAttribute('alt')),
     displayScroll: [...art.querySelectorAll('div.math')].filter(m => m.scrollWidth > m.clientWidth + 1)
       .map(m => describe(m) + ` (${m.scrollWidth} px in ${m.clientWidth} px)`),
     // code cells never wrap: on a desktop no line is wider than the column, on a phone it scrolls
@@ -362,6 +369,30 @@ def test_code_never_wraps_and_fits_the_desktop_column(reports):
     assert phone, "no code cell scrolls on a phone: do code cells wrap again?"
 
 
+PATH_LIKE = re.compile(r"[/\\]|\.(png|svg|jpe?g|gif)$|^[0-9a-f]{16,}", re.IGNORECASE)
+
+
+def test_every_figure_is_described(reports):
+    """Every image in a page's text has alt text that says what it shows: not missing, not empty,
+    not a file's path or name (MyST-NB's default for a cell's figure), not the same as another
+    figure's on the page (a cell with two figures would give both its one alt)."""
+    bad = {}
+    for (w, page), rep in reports.items():
+        if w != "desktop":
+            continue
+        alts = [(a or "").strip() for a in rep["alts"]]
+        problems = [f"missing alt ({i + 1}. image)" for i, a in enumerate(alts) if not a]
+        problems += [f"a path as alt: {a!r}" for a in alts if a and PATH_LIKE.search(a)]
+        problems += [f"{alts.count(a)} images share the alt {a[:60]!r}" for a in sorted(set(alts)) if a and alts.count(a) > 1]
+        if problems:
+            bad[page] = problems
+    assert sum(len(r["alts"]) for r in reports.values()) > 100, "fewer figures than the course has: are images measured?"
+    if bad:
+        pytest.fail("figures without a description (set the cell's metadata mystnb.image.alt) on "
+                    f"{len(bad)} pages:\n" + "\n".join(f"  {p}: " + "; ".join(v[:3]) + (f" (+{len(v) - 3} more)" if len(v) > 3 else "")
+                                                 for p, v in sorted(bad.items())), pytrace=False)
+
+
 def test_no_tensorflow_start_up_log_in_outputs(reports):
     _check(reports, "tfLog", "TensorFlow's start-up log in a cell's output")
 
@@ -433,6 +464,24 @@ def _repository():
     return cfg["repository"]["url"].rstrip("/"), cfg["repository"].get("branch", "main")
 
 
+DARK_PAGES = ["chapters/01_neuron/neuron.html", "chapters/04_keras_workflow/keras_workflow.html",
+              "chapters/07_regularization/batch_normalization.html"]
+
+
+def test_dark_mode_keeps_text_and_figures_readable(tab):
+    """The theme's dark mode (the reader's choice, remembered in localStorage): text and Keras's
+    coloured summaries keep WCAG AA contrast, and figures (matplotlib draws dark ink on a
+    transparent or white ground) sit on a light ground."""
+    tab.page.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark')")
+    for rel in DARK_PAGES:
+        tab.open(rel)
+        assert tab.page.evaluate("document.documentElement.dataset.theme") == "dark", rel
+        grounds = tab.page.evaluate("""() => [...document.querySelectorAll('article img')]
+            .map(i => getComputedStyle(i).backgroundColor)""")
+        assert grounds and all(g in {"rgb(255, 255, 255)", "rgb(206, 214, 221)"} for g in grounds), (rel, set(grounds))
+        assert tab.accessibility() == [], f"{rel} in dark mode: {tab.accessibility()[:5]}"
+
+
 @pytest.mark.parametrize("rel", ["chapters/01_neuron/neuron", "chapters/04_keras_workflow/assignment_04"])
 def test_launch_and_download_buttons(tab, rel):
     tab.open(rel + ".html")
@@ -448,7 +497,7 @@ def test_launch_and_download_buttons(tab, rel):
     assert any(h.rstrip("/") == url for h in links), f"no repository button to {url}: {links}"
     download = [h for h in links if h.endswith("/_sources/" + nb)]
     assert download, f"no download button for {nb}: {links}"
-    book = [h for h in links if h.endswith("/book.pdf")]   # `make pdf` puts it there (_ext/book_pdf.py)
+    book = [h for h in links if h.endswith("/book.pdf")]   # `make pdf` puts it there (tools/book_pdf.py)
     assert book and urlparse(book[0]).path == "/book.pdf", f"no 'book (PDF)' download of /book.pdf: {links}"
     # offered only where the site has it (_build/html/_static/book_pdf.css hides it otherwise)
     entry = page.locator(".bd-header-article a[href$='book.pdf']").first
@@ -488,7 +537,7 @@ def test_the_whole_book_prints_as_a_book(site, tmp_path):
     it prints, with a title page per part, every answer moved to the end of its chapter, and an
     outline that nests the chapters under their parts."""
     out = tmp_path / "book.pdf"
-    run = subprocess.run([sys.executable, str(REPO / "_ext" / "book_pdf.py"), "--out", str(out)],
+    run = subprocess.run([sys.executable, "-m", "tools.book_pdf", "--out", str(out)],
                          cwd=REPO, capture_output=True, text=True, timeout=1500,
                          env={**os.environ, "CHROMIUM": CHROMIUM})
     assert run.returncode == 0, f"make pdf's printing failed:\n{run.stderr[-3000:]}"
