@@ -30,7 +30,7 @@ def test_a_fork_changes_the_address_once(tmp_path):
         "chapters/01_neuron/neuron.ipynb", "solutions/01_neuron/assignment_01.ipynb", "README.md"]
     assert repository.stale(fork, root=tmp_path) == {"chapters/01_neuron/assignment_01.ipynb": repository.url()}
     lesson = json.loads((tmp_path / "chapters/01_neuron/neuron.ipynb").read_text())
-    assert f'"nn-from-scratch[course] @ git+{fork}"' in "".join(lesson["cells"][1]["source"])
+    assert f'REPO_URL = "{fork}"\n' in "".join(lesson["cells"][1]["source"])
     assert f"nn-from-scratch[course,grading] @ git+{fork}" in (tmp_path / "README.md").read_text()
     repository.write(repository.url(), root=tmp_path)
     for name in ["README.md", "chapters/01_neuron/neuron.ipynb", "solutions/01_neuron/assignment_01.ipynb"]:

@@ -19,8 +19,12 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-# `nn-from-scratch[course] @ git+<address>`, as the install cells and README.md write it
-_INSTALL = re.compile(r'(nn-from-scratch(?:\[[a-z,]+\])? @ git\+)(https://[^"\s`\\]+)')
+# The address as the install cells write it, on a line of its own so that the cell's lines stay
+# short (tests/test_code_lines.py):
+#     REPO_URL = "https://github.com/..."
+#     COURSE = f"nn-from-scratch[course] @ git+{REPO_URL}"
+# and as README.md writes it: `nn-from-scratch[course] @ git+<address>`.
+_INSTALL = re.compile(r'(nn-from-scratch(?:\[[a-z,]+\])? @ git\+|^REPO_URL = ")(https://[^"\s`\\]+)', re.MULTILINE)
 
 
 def url(root=None):
@@ -68,11 +72,11 @@ def write(address=None, root=None):
             continue                                  # generated from solutions/ by the release
         text = path.read_text(encoding="utf-8")
         new = _INSTALL.sub(lambda match: match[1] + address, text)
-        if new != text and path.suffix == ".ipynb":   # through JSON, so the format stays nbformat's
+        if path.suffix == ".ipynb":                   # cell by cell, so the format stays nbformat's
             nb = json.loads(text)
             for cell in nb["cells"]:
-                cell["source"] = _INSTALL.sub(lambda match: match[1] + address, "".join(cell["source"]))
-                cell["source"] = cell["source"].splitlines(keepends=True)
+                source = _INSTALL.sub(lambda match: match[1] + address, "".join(cell["source"]))
+                cell["source"] = source.splitlines(keepends=True)
             new = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
         if new != text:
             path.write_text(new, encoding="utf-8")
