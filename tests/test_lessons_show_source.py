@@ -55,3 +55,14 @@ def test_every_shown_object_names_the_page_that_teaches_it(path):
 def test_lessons_use_the_shared_source_helper(path):
     assert not any("def source(" in code for code in code_cells(path)), \
         f"{path.name} defines its own source(); import it: from course_tools.display import source"
+
+
+def test_a_long_listing_is_folded_under_a_summary_that_names_it():
+    from course_tools.display import FOLD, source
+    from scratchnn import layers
+    long, short = source(layers.Dropout), source(layers.Dense.call)
+    assert len(long.data.splitlines()) > FOLD >= len(short.data.splitlines())
+    folded = long._repr_html_()
+    assert folded.startswith('<details class="source-listing"><summary>The source of Dropout (')
+    assert "Dropout</span>" in folded and folded.rstrip().endswith("</details>")
+    assert "<details" not in short._repr_html_()

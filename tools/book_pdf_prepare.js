@@ -3,7 +3,7 @@
 async () => {
   // sphinx-togglebutton opens them on 'beforeprint', which a headless print does not send
   document.querySelectorAll('.admonition.toggle.toggle-hidden').forEach(a => a.classList.remove('toggle-hidden'));
-  document.querySelectorAll('details.toggle-details').forEach(d => { d.open = true; });
+  document.querySelectorAll('details.toggle-details, details.source-listing').forEach(d => { d.open = true; });
   await document.fonts.ready;
   const scaled = [];
   const article = document.querySelector('article.bd-article') || document.body;
