@@ -232,7 +232,7 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
                             + (f" ({'; '.join(more)})" if more else ""))
         else:
             problems += more
-    return nb, problems
+    return nb, problems + verdicts.problems        # faults of the checks themselves, for the instructor
 
 
 def _replay_then_decide(nb, verdicts, environment, tests, student, kernel, limits, first):

@@ -189,3 +189,29 @@ def test_each_graded_cell_is_decided_in_the_environment_of_its_task():
     groups = deciding.by_environment(cells)
     assert [(env, [i for i, _ in pairs]) for env, pairs in groups] == [(FULL, [1, 3]), (NUMPY, [0, 2])]
     assert "keras" not in deciding.prelude(NUMPY) and "import keras" in deciding.prelude(FULL)
+
+
+def test_a_fault_of_a_check_is_reported_to_the_instructor(monkeypatch):
+    """A check that breaks (not a wrong answer: a KeyError in the grader's own code) gives the cell no
+    points with a message that blames no one, and execute() lists the fault for the summary."""
+    import types
+
+    import nbformat
+
+    from grader import execute
+
+    tasks = core.Tasks()
+
+    @tasks.visible("broken_test", "never printed")
+    def broken(student):
+        raise KeyError("a bug in the checks")
+
+    checks = types.SimpleNamespace(TASKS=tasks, PRELUDE="import numpy as np")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "tests.run('broken_test', globals())", metadata={"nbgrader": {"grade": True, "grade_id": "broken_test"}})])
+    client = types.SimpleNamespace(deadline=float("inf"), total_timeout=300)
+    monkeypatch.setattr(execute, "run_code", lambda *args: None)
+    monkeypatch.setattr(execute, "_session", lambda nb, kernel, limits, on_ready, body: body(client, []) or [])
+    _, problems = execute.execute(nb, kernel=object(), verdicts=verdicts.Verdicts(checks, "xx", "ada", "s" * 16))
+    assert problems == ["the check of broken_test failed: KeyError: 'a bug in the checks'"], problems
+    assert nb.cells[0].outputs[0]["ename"] == "GraderError"
