@@ -11,7 +11,7 @@ help:
 	@echo "make public DEST=../course-public   write the student-facing repository (no solutions) into DEST"
 	@echo "make autograde ASSIGNMENT=01_neuron   grade submitted/*/01_neuron/"
 	@echo "make feedback  ASSIGNMENT=01_neuron   write feedback/ for that assignment"
-	@echo "make grades                           export grades.csv"
+	@echo "make grades                           grades.csv (every student x assignment) and grades-canvas.csv"
 
 # The browser tests reuse _build/html when it is newer than the sources (else they build it).
 # Two test workers share the machine: one BLAS thread each, so they do not fight over the cores.

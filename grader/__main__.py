@@ -29,10 +29,19 @@ def main(argv=None):
                        help="run submissions WITHOUT isolation (only for code you trust)")
     feedback = commands.add_parser("feedback", help="write feedback/ for an assignment, hidden tests removed")
     feedback.add_argument("assignment")
-    commands.add_parser("export", help="write grades.csv")
+    commands.add_parser("export", help="write grades.csv (every student x assignment, with status and tasks) "
+                                       "and grades-canvas.csv (Canvas's gradebook import)")
     args = parser.parse_args(argv)
-    root = args.root.resolve()
+    try:
+        return run(args, args.root.resolve())
+    except course.NbgraderFailed as failure:
+        print(failure, file=sys.stderr)
+        return 2
 
+
+def run(args, root):
+    """Carry out the parsed command; its exit status (see README, instructors: 0 done, 1 done but
+    some submission not graded or without feedback, 2 could not run)."""
     if args.command == "release":
         course.release(root)
     elif args.command == "autograde":
@@ -40,18 +49,12 @@ def main(argv=None):
         return autograde(args.assignment, root, force=args.force, jobs=args.jobs, unsafe=args.unsafe_no_sandbox,
                          cell_timeout=args.cell_timeout, total_timeout=args.timeout)
     elif args.command == "feedback":
-        from .feedback import local_mathjax, make_inert
-        # markdown (the student's answers, and any cell they edited) is cleaned of anything active
-        course.nbgrader("generate_feedback", args.assignment, "--force", "--log-level=WARN",
-                        "--HTMLExporter.filters=markdown2html=grader.feedback.safe_markdown", root=root)
-        written = sorted((root / "feedback").glob(f"*/{args.assignment}/*.html"))
-        for page in written:
-            make_inert(page)       # a Content-Security-Policy: no inline script, no connection; MathJax local
-        local_mathjax(root / "feedback", written)
-        print(f"{len(written)} feedback files in {root / 'feedback'}/<student>/{args.assignment}/")
+        from .feedback import generate
+        return generate(root, args.assignment, sys.stdout)
     elif args.command == "export":
-        course.nbgrader("export", "--log-level=WARN", root=root)
-        print(f"grades written to {root / 'grades.csv'}")
+        from .export import export, summary
+        rows, paths = export(root)
+        print(summary(rows, paths, root))
     return 0
 
 

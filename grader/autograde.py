@@ -23,6 +23,7 @@ enters a notebook, a verdict, the feedback or this terminal.
 Only `dispatch` knows how work is spread: to grade on a cluster, replace it with, e.g., Dask's
 `client.map(grade_student, jobs)`; `grade_student` takes and returns plain data.
 """
+import json
 import os
 import sys
 import threading
@@ -36,9 +37,10 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells,
                                     OverwriteKernelspec)
 
-from . import course, sandbox, submission
+from . import course, names, sandbox, submission
 from .checks import core, for_assignment, references
 from .execute import Kernel, execute
+from .export import outcomes_path, read_outcomes
 from .gradebook import GradebookWriter
 from .safety import remove_tree, safe_text, safe_tree
 from .verdicts import Verdicts, answers_digest, course_secret
@@ -78,7 +80,8 @@ def prepare(name, data, job, notebook_id):
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
     except Exception as error:
-        raise ValueError(f"{name} is not a valid notebook ({type(error).__name__}: {safe_text(error, 200)})")
+        raise ValueError(f"{name} is not a valid notebook ({type(error).__name__}: {safe_text(error, 200)}): "
+                         "open it in Jupyter, save it (File > Save Notebook) and submit that file")
     nb = nbformat.from_dict(safe_tree(nb))       # JSON may carry lone surrogates: not into the gradebook
     resources = {"nbgrader": {"notebook": notebook_id, "assignment": job.assignment, "db_url": db_url(job.root),
                               "student": job.student}}
@@ -116,10 +119,11 @@ def _grade_notebooks(job, spares, outcome, staged):
     checks = for_assignment(job.assignment)
     remove_tree(str(staged))
     uploaded = submission.read(job.root, job.assignment, job.student)
-    for name, data in sorted(uploaded.notebooks.items()):
-        stem = name[:-len(".ipynb")]
+    matched = match_submission(job.root, job.assignment, job.student, uploaded.notebooks)
+    outcome.problems += matched.missing + matched.notes
+    for name, target in sorted(matched.graded.items()):
         try:
-            nb = prepare(name, data, job, stem)
+            nb = prepare(name, uploaded.notebooks[name], job, target[:-len(".ipynb")])
         except Exception as error:
             outcome.problems.append(safe_text(error, 500))
             continue
@@ -130,13 +134,29 @@ def _grade_notebooks(job, spares, outcome, staged):
                                new_kernel=lambda environment: new_kernel(job, environment))
         outcome.problems += problems
         staged.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nbformat.from_dict(safe_tree(nb)), str(staged / name))
+        nbformat.write(nbformat.from_dict(safe_tree(nb)), str(staged / target))
         outcome.executed = True
-    if not uploaded.notebooks:
-        outcome.problems.append(f"no notebook in submitted/{job.student}/{job.assignment}")
     for extra, data in uploaded.extras.items():
         if staged.exists():
             (staged / extra).write_bytes(data)
+
+
+def match_submission(root, assignment, student, notebooks):
+    """names.match of the uploaded `notebooks` (names) against the assignment's own."""
+    where = f"submitted/{student}/{assignment}"
+    return names.match(names.expected(root, assignment), list(notebooks), _other_files(Path(root) / where), where)
+
+
+def _other_files(folder):
+    """Names of the files beside the notebooks (for a reason: "only assignment_07.py"), not followed
+    (the folder was read safely by submission.read just before)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [safe_text(entry.name, 100) for entry in entries
+                    if not entry.name.endswith(".ipynb") and not entry.name.startswith(".")
+                    and entry.name not in submission.READ]
+    except OSError:
+        return []
 
 
 def new_kernel(job, environment=None):
@@ -214,8 +234,10 @@ def already_graded(root, assignment, student):
         listed = submission.read(root, assignment, student, contents=False)
     except submission.Refused:
         return False
-    return bool(listed.mtimes) and all(
-        (graded / name).is_file() and (graded / name).stat().st_mtime >= mtime for name, mtime in listed.mtimes.items())
+    matched = match_submission(root, assignment, student, listed.mtimes)
+    return bool(matched.graded) and not matched.missing and all(
+        (graded / target).is_file() and (graded / target).stat().st_mtime >= listed.mtimes[name]
+        for name, target in matched.graded.items())
 
 
 def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False, cell_timeout=120,
@@ -270,6 +292,7 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
             writer.close()     # waits until every graded student is recorded
     print(f"executed {len(pending)} submissions in {time.monotonic() - start:.1f} s "
           f"({jobs or os.cpu_count()} at a time)", file=out)
+    save_outcomes(root, assignment, outcomes)
     _summary(root, assignment, students, outcomes, out)
     unrecorded = sorted(s for s, o in outcomes.items() if any(p.startswith(NOT_RECORDED) for p in o.problems))
     if unrecorded:
@@ -277,6 +300,19 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
               f"{', '.join(unrecorded)}. Run the same command again to record them (students recorded are "
               "skipped).", file=out)
     return 1 if any(not o.executed for o in outcomes.values()) else 0
+
+
+def save_outcomes(root, assignment, outcomes):
+    """Add this run's outcomes to .grading/<assignment>/outcomes.json (each student's last one), which
+    the export (grader.export) and the report read: graded or not, why not, and how long it took."""
+    path = outcomes_path(root, assignment)
+    kept = read_outcomes(root, assignment)
+    kept.update({student: {"graded": outcome.executed, "problems": outcome.problems,
+                           "seconds": round(outcome.seconds, 2)} for student, outcome in outcomes.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(kept, indent=1, sort_keys=True), encoding="utf-8")
+    partial.replace(path)
 
 
 def _ensure_in_gradebook(root, assignment):

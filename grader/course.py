@@ -16,11 +16,21 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def nbgrader(*args, root=REPO):
+def nbgrader(*args, root=REPO, quiet=False):
     """Run `nbgrader *args` in the course folder root, with this Python's bin first on PATH
-    (nbgrader runs `alembic` by name when it creates a gradebook)."""
+    (nbgrader runs `alembic` by name when it creates a gradebook). quiet: what nbgrader prints is
+    kept, and shown only if it fails (raised as NbgraderFailed with its last lines)."""
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env, check=True)
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+                         capture_output=quiet, text=True)
+    if run.returncode:
+        said = (run.stdout or "") + (run.stderr or "")
+        raise NbgraderFailed(f"nbgrader {' '.join(args[:2])} failed (exit status {run.returncode})"
+                             + (":\n" + "\n".join(said.strip().splitlines()[-20:]) if said.strip() else ""))
+
+
+class NbgraderFailed(Exception):
+    """nbgrader ended with an error: the message has its last lines."""
 
 
 def assignments(root=REPO):

@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List
 
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 NOTICE = "# Hidden tests ran here when your notebook was graded; their messages are below.\n"
@@ -44,6 +45,10 @@ META = f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">'
 class HideHiddenTests(NbGraderPreprocessor):
     """Replace hidden test code with a notice; reduce the errors of those cells to 'Name: message';
     make every output and every markdown cell the student wrote inert."""
+
+    # nbconvert's HTML exporter configures this for every NbConvertBase; nbgrader's preprocessors
+    # declare it without config=True, which made nbgrader warn "not recognized" on every run
+    display_data_priority = List(list(SHOWN), help="unused: outputs are filtered by inert_output").tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "code" and HIDDEN.search(cell.source):
@@ -153,3 +158,39 @@ def _link_or_copy(source, target):
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def generate(root, assignment, out):
+    """`python -m grader feedback <assignment>`: nbgrader's generate_feedback for every graded
+    student, made inert and given a local MathJax; then one line saying what was written, and who
+    got no feedback and why. Returns 0 when every submission has its feedback, else 1."""
+    from .course import nbgrader
+    from .export import read_outcomes, submitted_students
+    root = Path(root)
+    graded = sorted(path.parent.name for path in (root / "autograded").glob(f"*/{assignment}"))
+    written = []
+    if graded:   # markdown (the student's answers, and any cell they edited) is cleaned of anything active
+        nbgrader("generate_feedback", assignment, "--force", "--log-level=ERROR",
+                 "--HTMLExporter.filters=markdown2html=grader.feedback.safe_markdown", root=root, quiet=True)
+        written = sorted((root / "feedback").glob(f"*/{assignment}/*.html"))
+        for page in written:
+            make_inert(page)       # a Content-Security-Policy: no inline script, no connection; MathJax local
+        local_mathjax(root / "feedback", written)
+    served = {page.parent.parent.name for page in written}
+    outcomes = read_outcomes(root, assignment)
+    without = {student: _why_no_feedback(outcomes.get(student), assignment)
+               for student in sorted(submitted_students(root, assignment) - served)}
+    print(f"{assignment}: feedback for {len(served)} student{'' if len(served) == 1 else 's'} "
+          f"in feedback/<student>/{assignment}/" + (f"; none for {len(without)}:" if without else ""), file=out)
+    for student, why in without.items():
+        print(f"  {student}: {why}", file=out)
+    return 1 if without else 0
+
+
+def _why_no_feedback(outcome, assignment):
+    """Why a student who submitted has no feedback page, from their last autograde outcome."""
+    if outcome is None:
+        return f"not autograded yet (make autograde ASSIGNMENT={assignment})"
+    if not outcome.get("graded"):
+        return "not graded: " + ("; ".join(outcome.get("problems", [])) or "no reason recorded")
+    return "graded, but no feedback page was written (see nbgrader's messages above)"
