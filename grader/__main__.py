@@ -1,5 +1,6 @@
 """Command line: `python -m grader --help`."""
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -12,16 +13,27 @@ from . import __doc__ as __package_doc__  # noqa: E402
 from . import course  # noqa: E402
 
 
+def student_list(text):
+    """--student alice,bob -> ["alice", "bob"] (spaces around the commas allowed)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give one student or more, e.g. --student alice,bob")
+    return names
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m grader", description=__package_doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=course.REPO,
                         help="the course folder (nbgrader_config.py, solutions/, submitted/); default: this repository")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("release", help="regenerate every student notebook from solutions/")
+    release = commands.add_parser("release", help="regenerate the student notebooks from solutions/")
+    release.add_argument("assignments", nargs="*", help="only these assignments (default: all)")
     grade = commands.add_parser("autograde", help="grade every submission of an assignment")
     grade.add_argument("assignment")
     grade.add_argument("--force", action="store_true", help="grade again students already graded")
+    grade.add_argument("--student", type=student_list, default=None, metavar="NAME[,NAME...]",
+                       help="grade only these students (again, if they were graded)")
     grade.add_argument("--jobs", type=int, default=None, help="submissions run at once (default: the cores)")
     grade.add_argument("--cell-timeout", type=int, default=120, help="seconds one cell may run (default 120)")
     grade.add_argument("--timeout", type=int, default=300, help="seconds one notebook may run (default 300)")
@@ -32,22 +44,28 @@ def main(argv=None):
     commands.add_parser("export", help="write grades.csv (every student x assignment, with status and tasks) "
                                        "and grades-canvas.csv (Canvas's gradebook import)")
     args = parser.parse_args(argv)
+    os.environ.update(PATH=course.venv_env()["PATH"])   # nbgrader, in this process too, runs alembic by name
     try:
         return run(args, args.root.resolve())
     except course.NbgraderFailed as failure:
         print(failure, file=sys.stderr)
         return 2
+    except SystemExit as stop:      # a command that cannot run says why: exit status 2, as for bad options
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+            return 2
+        raise
 
 
 def run(args, root):
     """Carry out the parsed command; its exit status (see README, instructors: 0 done, 1 done but
     some submission not graded or without feedback, 2 could not run)."""
     if args.command == "release":
-        course.release(root)
+        course.release(root, only=args.assignments)
     elif args.command == "autograde":
         from .autograde import autograde
         return autograde(args.assignment, root, force=args.force, jobs=args.jobs, unsafe=args.unsafe_no_sandbox,
-                         cell_timeout=args.cell_timeout, total_timeout=args.timeout)
+                         cell_timeout=args.cell_timeout, total_timeout=args.timeout, only=args.student)
     elif args.command == "feedback":
         from .feedback import generate
         return generate(root, args.assignment, sys.stdout)

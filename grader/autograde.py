@@ -241,8 +241,9 @@ def already_graded(root, assignment, student):
 
 
 def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False, cell_timeout=120,
-              total_timeout=300, out=sys.stdout):
-    """Grade every submission of `assignment` under root/submitted/. Returns 0, or 1 if some failed."""
+              total_timeout=300, out=sys.stdout, only=None):
+    """Grade every submission of `assignment` under root/submitted/ (or only the students in
+    `only`, graded again even if they were). Returns 0, or 1 if some could not be graded."""
     root = Path(root).resolve()
     if not (root / "solutions" / assignment).is_dir():
         raise SystemExit(f"No assignment {assignment!r}: expected the folder {root / 'solutions' / assignment}.")
@@ -254,14 +255,16 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
                   file=sys.stderr)
             raise SystemExit(2)
     secret = course_secret() if for_assignment(assignment) else ""
-    if secret:   # the references need TensorFlow: import it while the gradebook and kernels get ready
-        threading.Thread(target=references.warm_up, daemon=True).start()
     _ensure_in_gradebook(root, assignment)
+    # the references need TensorFlow: import it while the kernels get ready (after the gradebook: the
+    # import silences stderr for the whole process while it runs, see course_tools.keras_setup)
+    if secret:
+        threading.Thread(target=references.warm_up, daemon=True).start()
     found, refused = submission.students(root, assignment)
     students = sorted([*found, *refused])
-    pending = [s for s in students if s in refused or force or not already_graded(root, assignment, s)]
+    pending = _pending(root, assignment, students, refused, force, only)
     print(f"{assignment}: {len(students)} submissions, {len(pending)} to grade"
-          f"{'' if force else ' (already graded ones skipped; --force grades all)'}", file=out)
+          f"{'' if force or only else ' (already graded ones skipped; --force grades all)'}", file=out)
     remove_tree(str(staging(root, assignment)))
     outcomes, start = {}, time.monotonic()
 
@@ -290,16 +293,31 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
                      jobs or os.cpu_count() or 1, lambda outcome: (report(outcome), record(outcome)))
         finally:
             writer.close()     # waits until every graded student is recorded
-    print(f"executed {len(pending)} submissions in {time.monotonic() - start:.1f} s "
-          f"({jobs or os.cpu_count()} at a time)", file=out)
     save_outcomes(root, assignment, outcomes)
-    _summary(root, assignment, students, outcomes, out)
+    last = read_outcomes(root, assignment)
+    failed = _summary(root, assignment, students, last, set(outcomes), out)
     unrecorded = sorted(s for s, o in outcomes.items() if any(p.startswith(NOT_RECORDED) for p in o.problems))
     if unrecorded:
         print(f"\n{len(unrecorded)} student{'s' if len(unrecorded) > 1 else ''} not recorded in the gradebook: "
               f"{', '.join(unrecorded)}. Run the same command again to record them (students recorded are "
               "skipped).", file=out)
-    return 1 if any(not o.executed for o in outcomes.values()) else 0
+    graded_now = sum(o.executed for o in outcomes.values())
+    print(f"{assignment}: {len(students)} submissions, {len(students) - len(failed)} graded ({graded_now} now), "
+          f"{len(failed)} not graded{': ' if failed else ''}{', '.join(failed)}; {len(pending)} run in "
+          f"{time.monotonic() - start:.1f} s, {jobs or os.cpu_count()} at a time", file=out)
+    return 1 if failed else 0
+
+
+def _pending(root, assignment, students, refused, force, only):
+    """The students to grade: `only` (all of them: a regrade), else the refused, the new and the
+    resubmitted (everyone with force)."""
+    if only:
+        unknown = sorted(set(only) - set(students))
+        if unknown:
+            raise SystemExit(f"No submission of {assignment} from {', '.join(unknown)}: the students with a folder "
+                             f"submitted/<student>/{assignment} are {', '.join(students) or 'none'}.")
+        return [s for s in students if s in only]
+    return [s for s in students if s in refused or force or not already_graded(root, assignment, s)]
 
 
 def save_outcomes(root, assignment, outcomes):
@@ -323,20 +341,36 @@ def _ensure_in_gradebook(root, assignment):
             return
         except MissingEntry:
             pass
-    course.nbgrader("generate_assignment", assignment, "--force", root=root)
+    course.nbgrader("generate_assignment", assignment, "--force", "--log-level=ERROR", root=root, quiet=True)
 
 
-def _summary(root, assignment, students, outcomes, out):
+def _summary(root, assignment, students, last, now, out):
+    """Print the score table: each student's score and status, from this run's outcome for the
+    students in `now`, else from their last one (`last`: the saved outcomes, see save_outcomes).
+    Returns the students not graded."""
+    failed = []
     with Gradebook(db_url(root)) as gradebook:
         max_score = gradebook.find_assignment(assignment).max_score
         print(f"\n{'student':<24} {'score':>12}  status", file=out)
         for student in students:
             try:
-                score = f"{gradebook.find_submission(assignment, student).score:g} / {max_score:g}"
+                score = f"{gradebook.find_submission(assignment, student).score:g}"
             except MissingEntry:
-                score = f"- / {max_score:g}"
-            outcome = outcomes.get(student)
-            status = ("not graded: " + "; ".join(outcome.problems) if outcome and not outcome.executed
-                      else "graded" + (f" ({'; '.join(outcome.problems)})" if outcome and outcome.problems else "")
-                      if outcome else "graded before")
-            print(f"{student:<24} {score:>12}  {status}", file=out)
+                score = None
+            record = last.get(student, {"graded": score is not None, "problems": ["never graded"]})
+            if not record.get("graded"):
+                score = None
+                failed.append(student)
+            print(f"{student:<24} {(score or '-') + ' / ' + format(max_score, 'g'):>12}  "
+                  f"{_status(record, student in now)}", file=out)
+    return failed
+
+
+def _status(record, now):
+    """'graded', 'graded (notes)', 'graded before' or 'not graded: reasons' (', last run' if not now)."""
+    problems = "; ".join(record.get("problems", []))
+    if not record.get("graded"):
+        return f"not graded: {problems or 'no reason recorded'}" + ("" if now else " (last run)")
+    if not now:
+        return "graded before"
+    return "graded" + (f" ({problems})" if problems else "")

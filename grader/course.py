@@ -16,12 +16,24 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+def plural(count, word):
+    """'1 student', '3 students'."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def venv_env(environ=None):
+    """The environment with this Python's bin folder first on PATH: nbgrader runs `alembic` by name
+    when it creates a gradebook, in its own process as in ours."""
+    environ = dict(os.environ if environ is None else environ)
+    environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environ.get("PATH", "")])
+    return environ
+
+
 def nbgrader(*args, root=REPO, quiet=False):
     """Run `nbgrader *args` in the course folder root, with this Python's bin first on PATH
     (nbgrader runs `alembic` by name when it creates a gradebook). quiet: what nbgrader prints is
     kept, and shown only if it fails (raised as NbgraderFailed with its last lines)."""
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=env,
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=venv_env(),
                          capture_output=quiet, text=True)
     if run.returncode:
         said = (run.stdout or "") + (run.stderr or "")
@@ -38,14 +50,23 @@ def assignments(root=REPO):
     return sorted(p.name for p in (Path(root) / "solutions").iterdir() if p.is_dir())
 
 
-def release(root=REPO):
-    """Generate every assignment into root/release/ and copy its notebooks into root/chapters/."""
+def release(root=REPO, only=None, out=sys.stdout):
+    """Generate the assignments (all, or the ids in `only`) into root/release/ and copy their
+    notebooks into root/chapters/; print one line saying what was released."""
     root = Path(root)
-    for assignment in assignments(root):
-        nbgrader("generate_assignment", assignment, "--force", root=root)
+    known = assignments(root)
+    unknown = sorted(set(only or ()) - set(known))
+    if unknown:
+        raise SystemExit(f"No assignment {', '.join(unknown)} in {root / 'solutions'}: the assignments are "
+                         f"{', '.join(known)}.")
+    chosen = [a for a in known if not only or a in only]
+    copied = []
+    for assignment in chosen:
+        nbgrader("generate_assignment", assignment, "--force", "--log-level=ERROR", root=root, quiet=True)
         chapter = root / "chapters" / assignment
         chapter.mkdir(parents=True, exist_ok=True)
         for notebook in sorted((root / "release" / assignment).glob("*.ipynb")):
             shutil.copyfile(notebook, chapter / notebook.name)
-            print(f"{notebook.relative_to(root)} -> {(chapter / notebook.name).relative_to(root)}")
-
+            copied.append(notebook)
+    print(f"released {plural(len(chosen), 'assignment')} ({plural(len(copied), 'notebook')}) into "
+          f"release/ and chapters/: {', '.join(chosen)}", file=out)

@@ -27,6 +27,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import submission
+from .course import plural
 
 GRADED, NOT_GRADED, MISSING = "graded", "not graded", "missing"
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -166,5 +167,5 @@ def summary(rows, paths, root):
     students = len({r.student for r in rows})
     assignments = len({r.assignment for r in rows})
     written = " and ".join(str(Path(p).relative_to(root)) for p in paths)
-    return (f"grades: {students} students x {assignments} assignments: {counts[GRADED]} graded, "
+    return (f"grades: {plural(students, 'student')} x {plural(assignments, 'assignment')}: {counts[GRADED]} graded, "
             f"{counts[NOT_GRADED]} not graded, {counts[MISSING]} missing -> {written}")

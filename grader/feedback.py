@@ -164,7 +164,7 @@ def generate(root, assignment, out):
     """`python -m grader feedback <assignment>`: nbgrader's generate_feedback for every graded
     student, made inert and given a local MathJax; then one line saying what was written, and who
     got no feedback and why. Returns 0 when every submission has its feedback, else 1."""
-    from .course import nbgrader
+    from .course import nbgrader, plural
     from .export import read_outcomes, submitted_students
     root = Path(root)
     graded = sorted(path.parent.name for path in (root / "autograded").glob(f"*/{assignment}"))
@@ -180,7 +180,7 @@ def generate(root, assignment, out):
     outcomes = read_outcomes(root, assignment)
     without = {student: _why_no_feedback(outcomes.get(student), assignment)
                for student in sorted(submitted_students(root, assignment) - served)}
-    print(f"{assignment}: feedback for {len(served)} student{'' if len(served) == 1 else 's'} "
+    print(f"{assignment}: feedback for {plural(len(served), 'student')} "
           f"in feedback/<student>/{assignment}/" + (f"; none for {len(without)}:" if without else ""), file=out)
     for student, why in without.items():
         print(f"  {student}: {why}", file=out)

@@ -20,11 +20,12 @@ Protocol, one JSON object per line: the grader writes {"student": id} on stdin; 
 answers each with {"student": id, "error": null or a message} on stdout, and ends at end of input.
 """
 import json
-import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
+import warnings
+
+from .course import venv_env
 
 
 class GradebookWriter:
@@ -33,7 +34,7 @@ class GradebookWriter:
     for every queued student."""
 
     def __init__(self, root, assignment, submitted_directory):
-        env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
+        env = venv_env()
         env.pop("GRADING_SECRET", None)     # nbgrader needs no secret
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.gradebook", assignment, str(submitted_directory)],
@@ -83,8 +84,13 @@ def main(argv=None):
     sys.modules.setdefault("rfc3987_syntax", None)    # unused and slow to import: see grader/__main__.py
     from nbgrader.apps import AutogradeApp
     from nbgrader.converters import Autograde
+    from sqlalchemy.exc import SAWarning
+    # nbgrader's autograde adds a new submission in a way SQLAlchemy 2 warns about ("not in session,
+    # add operation ... will not proceed"), three multi-line warnings per new gradebook; the rows
+    # are written all the same (the scores are read back from the gradebook after each run)
+    warnings.filterwarnings("ignore", category=SAWarning)
     app = AutogradeApp()
-    app.initialize([assignment, "--no-execute", "--force", "--log-level=WARN",
+    app.initialize([assignment, "--no-execute", "--force", "--log-level=ERROR",
                     f"--CourseDirectory.submitted_directory={submitted_directory}"])
     app.coursedir.assignment_id = assignment
     replies = sys.stdout

@@ -67,7 +67,19 @@ def cycle(tmp_path_factory):
     steps["feedback"] = command(course, "feedback", A1)
     steps["feedback-nothing-graded"] = command(course, "feedback", A2)
     steps["grades"] = command(course, "export")
+    steps["regrade-one"] = command(course, "autograde", A1, "--student", "dave")
+    steps["make-autograde"] = make(course, "autograde", f"ASSIGNMENT={A1}", "ARGS=--student carol,erin")
+    steps["release-one"] = command(course, "release", A2)
     return steps, course
+
+
+def make(course, target, *variables):
+    """(exit status, stdout, stderr) of the instructor's `make <target> COURSE=course ...` (the
+    venv taken as it is: -o keeps make from rebuilding it)."""
+    env = {**os.environ, "GRADING_SECRET": SECRET, "OPENBLAS_NUM_THREADS": "1"}
+    run = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "-C", str(REPO), target,
+                          f"COURSE={course}", *variables], capture_output=True, text=True, timeout=600, env=env)
+    return run.returncode, run.stdout, run.stderr
 
 
 def read_csv(path):
@@ -198,3 +210,75 @@ def test_match_of_submitted_names(uploaded, others, graded, says):
     assert found.graded == graded
     said = found.missing + found.notes
     assert len(said) == len(says) and all(text in line for text, line in zip(says, said)), said
+
+
+# --- 3. quiet, explicit commands ------------------------------------------------------------------
+
+QUIET_STEPS = ["release", "autograde", "again", "feedback", "feedback-nothing-graded", "grades", "regrade-one",
+               "release-one", "make-autograde"]
+
+
+@pytest.mark.parametrize("step", QUIET_STEPS)
+def test_commands_print_nothing_from_the_libraries(cycle, step):
+    """No SQLAlchemy warning, TensorFlow start-up line, nbgrader INFO line or traceback: stderr is
+    empty, and stdout names no absolute path of the course."""
+    steps, course = cycle
+    status, out, err = steps[step]
+    assert err == "", f"{step} wrote on stderr:\n{err[-3000:]}"
+    for noise in ("INFO", "WARNING", "Warning", "Traceback", "tensorflow", str(course)):
+        assert noise not in out, f"{step} printed {noise!r}:\n{out}"
+
+
+def test_release_says_what_it_released_in_one_line(cycle):
+    steps, _ = cycle
+    assert steps["release"] == (0, f"released 2 assignments (2 notebooks) into release/ and chapters/: {A1}, {A2}\n",
+                                "")
+    assert steps["release-one"] == (0, f"released 1 assignment (1 notebook) into release/ and chapters/: {A2}\n", "")
+
+
+def test_autograde_ends_with_one_summary_line_and_its_exit_status(cycle):
+    steps, _ = cycle
+    status, out, _ = steps["autograde"]
+    assert status == 1, out                       # done, but some students could not be graded
+    assert out.splitlines()[-1].startswith(
+        f"{A1}: 6 submissions, 3 graded (3 now), 3 not graded: carol, erin, gina; 6 run in "), out
+    assert steps["again"][1].splitlines()[-1].startswith(
+        f"{A1}: 6 submissions, 3 graded (0 now), 3 not graded: carol, erin, gina; 3 run in "), steps["again"][1]
+    assert steps["grades"][1] == ("grades: 7 students x 2 assignments: 3 graded, 4 not graded, 7 missing "
+                                  "-> grades.csv and grades-canvas.csv\n")
+
+
+def test_make_does_not_call_an_ungradable_student_an_error(cycle):
+    status, out, err = cycle[0]["make-autograde"]
+    assert status == 0 and "Error 1" not in out + err and "make: ***" not in out + err, out + err
+    assert out.splitlines()[-1].startswith(f"{A1}: 6 submissions, 3 graded (0 now), 3 not graded"), out
+
+
+def test_commands_that_cannot_run_exit_with_2_and_say_why(cycle):
+    _, course = cycle
+    for args, says in [(["release", "99_nothing"], f"No assignment 99_nothing in {course / 'solutions'}"),
+                       (["autograde", A1, "--student", "zed"], f"No submission of {A1} from zed: the students"),
+                       (["autograde", "99_nothing"], "No assignment '99_nothing'")]:
+        status, out, err = command(course, *args)
+        assert status == 2 and says in err and "Traceback" not in err, (args, out, err)
+    env = {k: v for k, v in os.environ.items() if k != "GRADING_SECRET"}
+    run = subprocess.run([sys.executable, "-m", "grader", "--root", str(course), "autograde", A1],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 2 and "Set GRADING_SECRET" in run.stderr, run.stderr
+
+
+# --- 4. controls ----------------------------------------------------------------------------------
+
+def test_regrade_one_student(cycle):
+    steps, course = cycle
+    status, out, _ = steps["regrade-one"]
+    assert out.splitlines()[0] == f"{A1}: 6 submissions, 1 to grade", out
+    assert any(line.startswith("dave") and "12 / 12  graded (" in line for line in out.splitlines()), out
+    assert any(line.startswith("alice") and "graded before" in line for line in out.splitlines()), out
+
+
+def test_regrade_a_list_of_students_through_make(cycle):
+    out = cycle[0]["make-autograde"][1]
+    assert out.splitlines()[0] == f"{A1}: 6 submissions, 2 to grade", out
+    ran = [line.split("] ")[1].split()[0] for line in out.splitlines() if line.startswith("[")]
+    assert sorted(ran) == ["carol", "erin"], out
