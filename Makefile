@@ -12,6 +12,7 @@ help:
 	@echo "make autograde ASSIGNMENT=01_neuron   grade submitted/*/01_neuron/"
 	@echo "make feedback  ASSIGNMENT=01_neuron   write feedback/ for that assignment"
 	@echo "make grades                           grades.csv (every student x assignment) and grades-canvas.csv"
+	@echo "make report    ASSIGNMENT=01_neuron   the class report: reports/01_neuron.html and a summary"
 
 # The browser tests reuse _build/html when it is newer than the sources (else they build it).
 # Two test workers share the machine: one BLAS thread each, so they do not fight over the cores.
@@ -28,7 +29,7 @@ lint: $(STAMP)
 # Submissions go in submitted/<student>/<assignment>/<notebook>.ipynb.
 # Extra options go in ARGS, e.g. make autograde ASSIGNMENT=01_neuron ARGS="--force --jobs 4",
 # or ARGS="--student ada,bob" to grade (again) only those students.
-.PHONY: release autograde feedback grades public
+.PHONY: release autograde feedback grades report public
 need_assignment = $(or $(ASSIGNMENT),$(error give the assignment, e.g. make $@ ASSIGNMENT=01_neuron))
 need_dest = $(or $(DEST),$(error give the folder of the public repository, e.g. make $@ DEST=../course-public))
 
@@ -54,3 +55,6 @@ feedback: $(STAMP)
 
 grades: $(STAMP)
 	@$(grader) export
+
+report: $(STAMP)
+	@$(grader) report $(need_assignment)

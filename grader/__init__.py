@@ -5,6 +5,7 @@ sandbox, return feedback without the hidden tests, export grades. nbgrader is th
     python -m grader autograde 01_neuron [--force | --student ada,bob] [--jobs N] [--unsafe-no-sandbox]
     python -m grader feedback 01_neuron
     python -m grader export
+    python -m grader report 01_neuron
 
 Exit status: 0 done; 1 done, but some student not graded or without feedback (listed, with the
 reason); 2 could not run (the reason on stderr).

@@ -41,6 +41,8 @@ def main(argv=None):
                        help="run submissions WITHOUT isolation (only for code you trust)")
     feedback = commands.add_parser("feedback", help="write feedback/ for an assignment, hidden tests removed")
     feedback.add_argument("assignment")
+    report = commands.add_parser("report", help="the class report of an assignment: reports/<id>.html and a summary")
+    report.add_argument("assignment")
     commands.add_parser("export", help="write grades.csv (every student x assignment, with status and tasks) "
                                        "and grades-canvas.csv (Canvas's gradebook import)")
     args = parser.parse_args(argv)
@@ -69,6 +71,9 @@ def run(args, root):
     elif args.command == "feedback":
         from .feedback import generate
         return generate(root, args.assignment, sys.stdout)
+    elif args.command == "report":
+        from .report import report
+        return report(root, args.assignment, sys.stdout)
     elif args.command == "export":
         from .export import export, summary
         rows, paths = export(root)

@@ -256,13 +256,14 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
             raise SystemExit(2)
     secret = course_secret() if for_assignment(assignment) else ""
     _ensure_in_gradebook(root, assignment)
-    # the references need TensorFlow: import it while the kernels get ready (after the gradebook: the
-    # import silences stderr for the whole process while it runs, see course_tools.keras_setup)
-    if secret:
-        threading.Thread(target=references.warm_up, daemon=True).start()
     found, refused = submission.students(root, assignment)
     students = sorted([*found, *refused])
     pending = _pending(root, assignment, students, refused, force, only)
+    # the references need TensorFlow: import it while the kernels get ready (only now: the import
+    # silences stderr for the whole process while it runs, see course_tools.keras_setup, and would
+    # swallow the messages of the checks above)
+    if secret and pending:
+        threading.Thread(target=references.warm_up, daemon=True).start()
     print(f"{assignment}: {len(students)} submissions, {len(pending)} to grade"
           f"{'' if force or only else ' (already graded ones skipped; --force grades all)'}", file=out)
     remove_tree(str(staging(root, assignment)))

@@ -70,6 +70,7 @@ def cycle(tmp_path_factory):
     steps["regrade-one"] = command(course, "autograde", A1, "--student", "dave")
     steps["make-autograde"] = make(course, "autograde", f"ASSIGNMENT={A1}", "ARGS=--student carol,erin")
     steps["release-one"] = command(course, "release", A2)
+    steps["report"] = command(course, "report", A1)
     return steps, course
 
 
@@ -215,7 +216,7 @@ def test_match_of_submitted_names(uploaded, others, graded, says):
 # --- 3. quiet, explicit commands ------------------------------------------------------------------
 
 QUIET_STEPS = ["release", "autograde", "again", "feedback", "feedback-nothing-graded", "grades", "regrade-one",
-               "release-one", "make-autograde"]
+               "release-one", "make-autograde", "report"]
 
 
 @pytest.mark.parametrize("step", QUIET_STEPS)
@@ -282,3 +283,39 @@ def test_regrade_a_list_of_students_through_make(cycle):
     assert out.splitlines()[0] == f"{A1}: 6 submissions, 2 to grade", out
     ran = [line.split("] ")[1].split()[0] for line in out.splitlines() if line.startswith("[")]
     assert sorted(ran) == ["carol", "erin"], out
+
+
+# --- 5. the class report --------------------------------------------------------------------------
+
+def test_report_summary_in_the_terminal(cycle):
+    status, out, _ = cycle[0]["report"]
+    lines = out.splitlines()
+    assert status == 0, out
+    assert lines[0] == (f"{A1}: 3 students graded, 3 not graded; score mean {(24 + bob_score(cycle)) / 3:.1f}, "
+                        f"median 12, min {bob_score(cycle):g}, max 12 (of 12)"), out
+    assert lines[1].startswith("  passing visible / hidden: softmax 67 % / 67 %, crossentropy 67 % / 67 %"), out
+    assert ("  33 % (1 of 3) crossentropy: categorical_crossentropy(Y, P) is m=# times too large: take the mean "
+            "over the batch, not the sum") in lines, out
+    assert "  not graded: carol, erin, gina" in lines and lines[-1] == f"  report: reports/{A1}.html", out
+
+
+def bob_score(cycle):
+    rows, _ = complete_rows(cycle[1])
+    return float(rows["bob", A1]["score"])
+
+
+def test_report_page(cycle):
+    page = (cycle[1] / "reports" / f"{A1}.html").read_text()
+    assert page.count('<img src="data:image/png;base64,') == 2 and "<script" not in page
+    assert "Content-Security-Policy" in page
+    assert "<td>crossentropy</td><td>categorical_crossentropy(Y, P) is m=# times too large" in page
+    assert "<td>carol</td><td>assignment_01.ipynb is not a valid notebook" in page
+    assert page.count("<tr><td>") >= 3 + 1 + 3          # the tasks, a mistake, the students not graded
+
+
+def test_a_mistake_on_other_inputs_counts_once():
+    from grader.report import pattern
+    assert pattern("softmax(array(3, 3)) raised FloatingPointError. With logits as large as 1000, subtract") == \
+        pattern("softmax(array(2, 2)) raised FloatingPointError. With logits as large as 11524.2, subtract")
+    assert pattern("w = [ 1.8 -0.5] and b = -0.2, so z = -3.3") == "w = […] and b = #, so z = #"
+    assert pattern("x" * 500).endswith("…") and len(pattern("x" * 500)) == 240
