@@ -107,6 +107,7 @@ def make_inert(path):
     if head is None:
         raise ValueError(f"{path}: no <head> to put the Content-Security-Policy in")
     page = page[:head.end()] + "\n" + META + page[head.end():]
+    page = readable(page)
     page, found = CDN_MATHJAX.subn(lambda match: LOADER, page, count=1)
     if not found:
         raise ValueError(f"{path}: no MathJax loader of nbgrader's feedback template found (between "
@@ -114,6 +115,29 @@ def make_inert(path):
                          "has the template changed?")
     with open(path, "w", encoding="utf-8") as file:
         file.write(page)
+
+
+# nbgrader's template lists every test cell as "Test cell" and prompts it "In [ ]:" (the grader decides
+# test cells, it does not run them), and its <pre> blocks do not wrap: a message cut at 1280 px
+CONTENTS_ENTRY = re.compile(r'<li><a href="#([A-Za-z0-9_.-]+)">Test cell</a>')
+TEST_PROMPT = re.compile("<div class=\"prompt input_prompt\">In(?:&nbsp;| |\u00a0)\\[(?:&nbsp;| |\u00a0)\\]:</div>"
+                         r'(?=<div class="panel panel-primary nbgrader_cell">)')
+WRAP = ("<style>div.output_subarea pre, div.output_area pre {white-space: pre-wrap; overflow-wrap: anywhere}"
+        "</style>\n")
+
+
+def contents_label(grade_id):
+    """What the contents list calls a test cell: softmax_test -> 'softmax: visible tests'."""
+    task, _, kind = grade_id.rpartition("_")
+    return {"test": f"{task}: visible tests", "hidden": f"{task}: hidden tests"}.get(kind, grade_id)
+
+
+def readable(page):
+    """The feedback page with task names in its contents list, no empty prompt on test cells, and
+    messages that wrap instead of running off the screen."""
+    page = CONTENTS_ENTRY.sub(lambda m: f'<li><a href="#{m[1]}">{contents_label(m[1])}</a>', page)
+    page = TEST_PROMPT.sub('<div class="prompt input_prompt"></div>', page)
+    return page.replace("</head>", WRAP + "</head>", 1)
 
 
 def mathjax_source():

@@ -9,6 +9,7 @@ The class: alice (the solution), bob (a typical mistake), carol (a file that is 
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -319,3 +320,18 @@ def test_a_mistake_on_other_inputs_counts_once():
         pattern("softmax(array(2, 2)) raised FloatingPointError. With logits as large as 11524.2, subtract")
     assert pattern("w = [ 1.8 -0.5] and b = -0.2, so z = -3.3") == "w = […] and b = #, so z = #"
     assert pattern("x" * 500).endswith("…") and len(pattern("x" * 500)) == 240
+
+
+# --- 6. feedback a student can read ---------------------------------------------------------------
+
+def test_feedback_names_tasks_wraps_messages_and_shows_no_empty_prompt_on_test_cells(cycle):
+    page = (cycle[1] / "feedback" / "bob" / A1 / "assignment_01.html").read_text()
+    assert ">Test cell</a>" not in page
+    for task in ("softmax", "crossentropy", "gradient", "perceptron", "sgd_step"):
+        assert f'<li><a href="#{task}_test">{task}: visible tests</a>' in page
+        assert f'<li><a href="#{task}_hidden">{task}: hidden tests</a>' in page
+    empty_prompt = 'In(&nbsp;|\u00a0| )\\[(&nbsp;|\u00a0| )\\]:</div><div class="panel panel-primary nbgrader_cell">'
+    assert not re.search(empty_prompt, page)
+    assert page.count('<div class="prompt input_prompt"></div><div class="panel panel-primary nbgrader_cell">') == 10
+    head = page[:page.index("</head>")]
+    assert head.rstrip().endswith("div.output_area pre {white-space: pre-wrap; overflow-wrap: anywhere}</style>")
