@@ -93,7 +93,7 @@ def row(gradebook, assignment, student, submitted, outcomes):
             base.status, base.reason = NOT_GRADED, (
                 f"submitted, not autograded yet: run make autograde ASSIGNMENT={assignment.name}")
         return base
-    base.status, base.score = GRADED, found.score
+    base.status, base.reason, base.score = GRADED, "", found.score
     for notebook in found.notebooks:
         for grade in notebook.grades:
             base.tasks[task_of(grade.name)] = base.tasks.get(task_of(grade.name), 0.0) + grade.score

@@ -113,7 +113,7 @@ def test_ungraded_never_looks_like_zero(cycle):
     for (student, assignment), row in rows.items():
         tasks = [row[column] for column in header[6:] if column.startswith(assignment + "/")]
         if row["status"] == "graded":
-            assert row["score"] != "" and all(value != "" for value in tasks), row
+            assert row["score"] != "" and all(value != "" for value in tasks) and row["reason"] == "", row
         else:
             assert row["score"] == "" and all(value == "" for value in tasks), row
             assert row["reason"], row            # every row that is not graded says why
