@@ -75,8 +75,13 @@ class LimitedClient(NotebookClient):
     cell (and each call of a check) at most what is left of the notebook's time, `deadline`."""
 
     max_output_bytes = 200_000
-    deadline = float("inf")
-    total_timeout = None
+
+    def __init__(self, nb, *, deadline=float("inf"), total_timeout=None, **kwargs):
+        """deadline: time.monotonic() at which the notebook's time is spent; total_timeout: that
+        time in seconds, as messages name it; kwargs: NotebookClient's."""
+        super().__init__(nb, **kwargs)
+        self.deadline, self.total_timeout = deadline, total_timeout
+        self._output_bytes = {}          # cell index -> bytes of output kept so far
 
     def _get_timeout(self, cell):
         left = self.deadline - time.monotonic()
@@ -258,9 +263,9 @@ def _session(nb, kernel, limits, on_ready, body):
     if kernel.used:
         raise ValueError("a Kernel runs one notebook only")
     kernel.used, km = True, kernel.km
-    client = LimitedClient(nb, km=km, timeout=limits["cell_timeout"], allow_errors=True, interrupt_on_timeout=False,
+    client = LimitedClient(nb, deadline=limits["deadline"], total_timeout=limits["total_timeout"], km=km,
+                           timeout=limits["cell_timeout"], allow_errors=True, interrupt_on_timeout=False,
                            startup_timeout=60, record_timing=False)
-    client._output_bytes, client.deadline, client.total_timeout = {}, limits["deadline"], limits["total_timeout"]
     problems = []
     # a last resort if something blocks beyond every timeout: kill the sandbox, whatever it does
     watchdog = threading.Timer(max(1.0, limits["deadline"] - time.monotonic()) + limits["cell_timeout"] + 60,
@@ -318,12 +323,12 @@ def _decide(verdicts, tests, client, problems):
     for position, (index, cell) in enumerate(tests):
         if time.monotonic() >= client.deadline:
             verdicts.dead = verdicts.dead or f"the notebook ran out of its {client.total_timeout} s"
-        verdicts.decide(cell, index, client)
+        verdicts.judge(cell, index, client)
         if verdicts.dead:
             problems.append(verdicts.dead)
             _hard_kill(client.km)
             for _, later in tests[position + 1:]:
-                verdicts.decide(later, -1, client)
+                verdicts.not_run(later, verdicts.dead)
             return
 
 

@@ -158,8 +158,9 @@ class Verdicts:
             groups.setdefault(environment, []).append((index, cell))
         return list(groups.items())
 
-    def decide(self, cell, index, client):
-        """Set the outputs of the graded cell `cell` to the verdict of its check."""
+    def judge(self, cell, index, client):
+        """Set the outputs of the graded cell `cell` (at `index` in the notebook that `client` runs)
+        to the verdict of its check. (The check itself is TASKS.decide(grade_id, student, rng).)"""
         grade_id = cell.metadata["nbgrader"]["grade_id"]
         if self.dead:
             cell.outputs = [_error("NotRun", f"this test could not run: {self.dead}")]
