@@ -1,7 +1,7 @@
 """How fast does a class grade? Prints seconds per submission and for the class, and compares
 the class time with one bare `import tensorflow` measured in the same run.
 
-    .venv/bin/python benchmarks/grade_class.py [--assignment 01_neuron] [--students 30] [--serial]
+    python -m tools.benchmarks.grade_class [--assignment 01_neuron] [--students 30] [--serial]
 
 It builds a throw-away course with N submissions of one assignment (solutions and untouched
 notebooks, alternating) and times `python -m grader autograde` with one worker per core (and,
@@ -26,9 +26,9 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-from grader.course import nbgrader  # noqa: E402
+from grader.course import nbgrader
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def solved(source_nb):
