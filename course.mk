@@ -51,11 +51,13 @@ pdf: book browser
 	CHROMIUM=$(CHROMIUM) $(BIN)/python -m tools.book_pdf --publish
 
 lab: $(STAMP)
+	@echo "Instructors: grade with make autograde, never with the formgrader's Autograde button (it runs"
+	@echo "submissions without the course's sandbox and trusted checks: see README, instructors)."
 	$(BIN)/jupyter lab
 
 # Everything the commands generate (the site, the PDF, grading's output, a pip build, test and lint
 # caches, Python's bytecode); never submitted/ (the students' work) nor .venv (make venv).
 clean:
-	rm -rf _build .jupyter_cache release autograded feedback gradebook.db .grading grades.csv build dist *.egg-info \
-	  .pytest_cache .ruff_cache
+	rm -rf _build .jupyter_cache release autograded feedback gradebook.db .grading grades.csv grades-canvas.csv \
+	  reports build dist *.egg-info .pytest_cache .ruff_cache
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

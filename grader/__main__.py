@@ -49,14 +49,9 @@ def main(argv=None):
     os.environ.update(PATH=course.venv_env()["PATH"])   # nbgrader, in this process too, runs alembic by name
     try:
         return run(args, args.root.resolve())
-    except course.NbgraderFailed as failure:
+    except course.CannotRun as failure:     # says why: exit status 2, as for bad options
         print(failure, file=sys.stderr)
         return 2
-    except SystemExit as stop:      # a command that cannot run says why: exit status 2, as for bad options
-        if isinstance(stop.code, str):
-            print(stop.code, file=sys.stderr)
-            return 2
-        raise
 
 
 def run(args, root):

@@ -246,14 +246,13 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     `only`, graded again even if they were). Returns 0, or 1 if some could not be graded."""
     root = Path(root).resolve()
     if not (root / "solutions" / assignment).is_dir():
-        raise SystemExit(f"No assignment {assignment!r}: expected the folder {root / 'solutions' / assignment}.")
+        raise course.CannotRun(f"No assignment {assignment!r}: expected the folder {root / 'solutions' / assignment}.")
     if not unsafe:
         reason = sandbox.check(tmp_parent=None)
         if reason:
-            print(f"Refusing to grade: {reason}.\nSubmissions are untrusted code and are only run sandboxed. "
-                  "To run them without isolation anyway (trusted code only), pass --unsafe-no-sandbox.",
-                  file=sys.stderr)
-            raise SystemExit(2)
+            raise course.CannotRun(f"Refusing to grade: {reason}.\nSubmissions are untrusted code and are only run "
+                                   "sandboxed. To run them without isolation anyway (trusted code only), pass "
+                                   "--unsafe-no-sandbox.")
     secret = course_secret() if for_assignment(assignment) else ""
     _ensure_in_gradebook(root, assignment)
     found, refused = submission.students(root, assignment)
@@ -315,8 +314,8 @@ def _pending(root, assignment, students, refused, force, only):
     if only:
         unknown = sorted(set(only) - set(students))
         if unknown:
-            raise SystemExit(f"No submission of {assignment} from {', '.join(unknown)}: the students with a folder "
-                             f"submitted/<student>/{assignment} are {', '.join(students) or 'none'}.")
+            raise course.CannotRun(f"No submission of {assignment} from {', '.join(unknown)}: the students with "
+                                   f"a folder submitted/<student>/{assignment} are {', '.join(students) or 'none'}.")
         return [s for s in students if s in only]
     return [s for s in students if s in refused or force or not already_graded(root, assignment, s)]
 

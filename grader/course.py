@@ -41,7 +41,13 @@ def nbgrader(*args, root=REPO, quiet=False):
                              + (":\n" + "\n".join(said.strip().splitlines()[-20:]) if said.strip() else ""))
 
 
-class NbgraderFailed(Exception):
+class CannotRun(Exception):
+    """A command cannot run (no such assignment or student, no secret, no gradebook, no sandbox...):
+    the message says why and what to do. `python -m grader` prints it and exits with status 2;
+    a library function raises this rather than SystemExit, so a caller can catch it."""
+
+
+class NbgraderFailed(CannotRun):
     """nbgrader ended with an error: the message has its last lines."""
 
 
@@ -57,7 +63,7 @@ def release(root=REPO, only=None, out=sys.stdout):
     known = assignments(root)
     unknown = sorted(set(only or ()) - set(known))
     if unknown:
-        raise SystemExit(f"No assignment {', '.join(unknown)} in {root / 'solutions'}: the assignments are "
+        raise CannotRun(f"No assignment {', '.join(unknown)} in {root / 'solutions'}: the assignments are "
                          f"{', '.join(known)}.")
     chosen = [a for a in known if not only or a in only]
     copied = []

@@ -27,7 +27,7 @@ from pathlib import Path
 from nbgrader.api import Gradebook, MissingEntry
 
 from . import submission
-from .course import plural
+from .course import CannotRun, plural
 
 GRADED, NOT_GRADED, MISSING = "graded", "not graded", "missing"
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -153,7 +153,7 @@ def export(root):
     """Write grades.csv and grades-canvas.csv in root; return (rows, the two paths)."""
     root = Path(root)
     if not (root / "gradebook.db").is_file():
-        raise SystemExit(f"No gradebook in {root}: release an assignment (make release) and autograde it first.")
+        raise CannotRun(f"No gradebook in {root}: release an assignment (make release) and autograde it first.")
     rows, tasks, names = collect(root)
     complete, canvas = root / "grades.csv", root / "grades-canvas.csv"
     write_complete(rows, tasks, complete)

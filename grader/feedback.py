@@ -23,6 +23,8 @@ from pathlib import Path
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import List
 
+from .course import CannotRun
+
 HIDDEN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?", re.S | re.M)
 NOTICE = "# Hidden tests ran here when your notebook was graded; their messages are below.\n"
 SHOWN = ("text/plain", "image/png", "image/jpeg")     # output kinds a page shows without running anything
@@ -146,12 +148,12 @@ def mathjax_source():
     try:
         dist = metadata.distribution("sphinx-mathjax-offline")
     except metadata.PackageNotFoundError:
-        raise SystemExit("Feedback needs MathJax from the package sphinx-mathjax-offline: "
+        raise CannotRun("Feedback needs MathJax from the package sphinx-mathjax-offline: "
                          "pip install 'sphinx-mathjax-offline==0.0.2' (or the course's [grading] extra).") from None
     folder = Path(dist.locate_file("sphinx-mathjax-offline/static/mathjax"))
     missing = [name for name in MATHJAX_FILES if not (folder / name).exists()]
     if missing:
-        raise SystemExit(f"sphinx-mathjax-offline {dist.version} has no {', '.join(missing)} in {folder}: "
+        raise CannotRun(f"sphinx-mathjax-offline {dist.version} has no {', '.join(missing)} in {folder}: "
                          "install version 0.0.2 (MathJax 3)")
     return folder
 

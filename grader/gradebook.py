@@ -26,6 +26,7 @@ import threading
 import warnings
 
 from .course import venv_env
+from .verdicts import SECRET_VARIABLE
 
 
 class GradebookWriter:
@@ -35,7 +36,7 @@ class GradebookWriter:
 
     def __init__(self, root, assignment, submitted_directory):
         env = venv_env()
-        env.pop("GRADING_SECRET", None)     # nbgrader needs no secret
+        env.pop(SECRET_VARIABLE, None)      # nbgrader needs no secret
         self.process = subprocess.Popen(
             [sys.executable, "-m", "grader.gradebook", assignment, str(submitted_directory)],
             cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from .course import plural
+from .course import CannotRun, plural
 from .export import read_outcomes, submitted_students, task_of
 
 ARRAY = re.compile(r"\[[^\[\]]*\]|array\([^()]*\)")
@@ -65,14 +65,14 @@ def collect(root, assignment):
     """The ClassData of `assignment` in the course folder root."""
     root = Path(root)
     if not (root / "gradebook.db").is_file():
-        raise SystemExit(f"No gradebook in {root}: autograde {assignment} first "
+        raise CannotRun(f"No gradebook in {root}: autograde {assignment} first "
                          f"(make autograde ASSIGNMENT={assignment}).")
     outcomes = read_outcomes(root, assignment)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         try:
             found = gradebook.find_assignment(assignment)
         except MissingEntry:
-            raise SystemExit(f"No assignment {assignment} in the gradebook: release and autograde it first.") from None
+            raise CannotRun(f"No assignment {assignment} in the gradebook: release and autograde it first.") from None
         data = ClassData(assignment, found.max_score)
         for cell in (cell for notebook in found.notebooks for cell in notebook.grade_cells):
             data.passing.setdefault(task_of(cell.name), {"visible": 0, "hidden": 0})

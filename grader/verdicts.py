@@ -20,6 +20,7 @@ import numpy as np
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from .checks import core, plain
+from .course import CannotRun
 from .safety import safe_text
 
 SECRET_VARIABLE = "GRADING_SECRET"
@@ -31,7 +32,7 @@ def course_secret():
     """The course secret, from the environment; a clear error if it is missing."""
     secret = os.environ.get(SECRET_VARIABLE, "")
     if len(secret) < 16:
-        raise SystemExit(
+        raise CannotRun(
             f"Set {SECRET_VARIABLE} to the course secret (16 characters or more, e.g. the output of "
             f"`python -c \"import secrets; print(secrets.token_hex(16))\"`) before autograding: the hidden "
             "tests draw their inputs from it and from each student's id, so that nobody can compute them "

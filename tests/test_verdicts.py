@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from grader import verdicts
+from grader.course import CannotRun
 from grader.checks import a01_neuron, core, for_assignment, plain
 
 
@@ -97,10 +98,10 @@ def test_a_numpy_scalar_subclass_is_not_plain_data():
 
 def test_grading_refuses_to_start_without_a_secret(monkeypatch):
     monkeypatch.delenv(verdicts.SECRET_VARIABLE, raising=False)
-    with pytest.raises(SystemExit, match="Set GRADING_SECRET"):
+    with pytest.raises(CannotRun, match="Set GRADING_SECRET"):
         verdicts.course_secret()
     monkeypatch.setenv(verdicts.SECRET_VARIABLE, "short")
-    with pytest.raises(SystemExit, match="16 characters"):
+    with pytest.raises(CannotRun, match="16 characters"):
         verdicts.course_secret()
 
 
