@@ -124,8 +124,10 @@ def make_inert(path):
 CONTENTS_ENTRY = re.compile(r'<li><a href="#([A-Za-z0-9_.-]+)">Test cell</a>')
 TEST_PROMPT = re.compile("<div class=\"prompt input_prompt\">In(?:&nbsp;| |\u00a0)\\[(?:&nbsp;| |\u00a0)\\]:</div>"
                          r'(?=<div class="panel panel-primary nbgrader_cell">)')
-WRAP = ("<style>div.output_subarea pre, div.output_area pre {white-space: pre-wrap; overflow-wrap: anywhere}"
-        "</style>\n")
+# (and on a phone a wide equation or table scrolls inside the page instead of widening it)
+WRAP = ("<style>div.output_subarea pre, div.output_area pre {white-space: pre-wrap; overflow-wrap: anywhere}\n"
+        "mjx-container[display=\"true\"], .text_cell_render table "
+        "{display: block; max-width: 100%; overflow-x: auto; overflow-y: hidden}</style>\n")
 
 
 def contents_label(grade_id):

@@ -334,4 +334,48 @@ def test_feedback_names_tasks_wraps_messages_and_shows_no_empty_prompt_on_test_c
     assert not re.search(empty_prompt, page)
     assert page.count('<div class="prompt input_prompt"></div><div class="panel panel-primary nbgrader_cell">') == 10
     head = page[:page.index("</head>")]
-    assert head.rstrip().endswith("div.output_area pre {white-space: pre-wrap; overflow-wrap: anywhere}</style>")
+    assert "div.output_area pre {white-space: pre-wrap; overflow-wrap: anywhere}" in head
+
+
+FEEDBACK_FACTS = """async () => {
+  for (let t = 0; t < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); t++)
+    await new Promise(r => setTimeout(r, 50));
+  if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+  const d = document.documentElement;
+  return {
+    width: d.scrollWidth, viewport: d.clientWidth,
+    maths: document.querySelectorAll('mjx-container').length,
+    rawTex: [...document.querySelectorAll('.text_cell_render')].map(e => e.textContent)
+      .filter(t => /\\$[^$]+\\$|\\\\frac/.test(t)).length,
+    cutMessages: [...document.querySelectorAll('div.output_area pre')]
+      .filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent.slice(0, 60)),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_feedback_page_reads_in_a_browser_offline(cycle, width):
+    """bob's feedback page opened from disk, as a student opens it, in Chromium with scrollbars shown:
+    MathJax (the local copy) typesets the maths, nothing is requested from the network, no script
+    error or Content-Security-Policy violation, the page is no wider than the window, and every
+    message wraps instead of hiding its end."""
+    from playwright.sync_api import sync_playwright
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    page_path = cycle[1] / "feedback" / "bob" / A1 / "assignment_01.html"
+    errors, outgoing = [], []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"],
+                                     ignore_default_args=["--hide-scrollbars"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: not r.url.startswith(("file:", "data:")) and outgoing.append(r.url))
+            page.goto(page_path.as_uri(), wait_until="load")
+            facts = page.evaluate(FEEDBACK_FACTS)
+        finally:
+            browser.close()
+    assert not errors and not outgoing, (errors, outgoing)
+    assert facts["maths"] > 10 and facts["rawTex"] == 0, facts
+    assert facts["width"] <= facts["viewport"], f"the page is {facts['width']} px in a {facts['viewport']} px window"
+    assert not facts["cutMessages"], facts["cutMessages"]
