@@ -21,7 +21,17 @@ def student_list(text):
     return names
 
 
+def own_stderr():
+    """Give sys.stderr a descriptor of its own. course_tools.keras_setup points descriptor 2 at
+    /dev/null while TensorFlow is imported, to hide its C++ start-up lines; autograde does that
+    import in a thread while kernels start, and the grader's own messages written meanwhile
+    (a student that could not be recorded, say) must not be lost with them."""
+    sys.stderr.flush()
+    sys.stderr = os.fdopen(os.dup(2), "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
+
+
 def main(argv=None):
+    own_stderr()
     parser = argparse.ArgumentParser(prog="python -m grader", description=__package_doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=course.REPO,

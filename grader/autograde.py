@@ -258,9 +258,8 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     found, refused = submission.students(root, assignment)
     students = sorted([*found, *refused])
     pending = _pending(root, assignment, students, refused, force, only)
-    # the references need TensorFlow: import it while the kernels get ready (only now: the import
-    # silences stderr for the whole process while it runs, see course_tools.keras_setup, and would
-    # swallow the messages of the checks above)
+    # the references need TensorFlow: import it while the kernels get ready (it silences descriptor 2
+    # while it runs, see course_tools.keras_setup; python -m grader writes sys.stderr elsewhere)
     if secret and pending:
         threading.Thread(target=references.warm_up, daemon=True).start()
     print(f"{assignment}: {len(students)} submissions, {len(pending)} to grade"

@@ -379,3 +379,17 @@ def test_feedback_page_reads_in_a_browser_offline(cycle, width):
     assert facts["maths"] > 10 and facts["rawTex"] == 0, facts
     assert facts["width"] <= facts["viewport"], f"the page is {facts['width']} px in a {facts['viewport']} px window"
     assert not facts["cutMessages"], facts["cutMessages"]
+
+
+def test_messages_survive_tensorflow_silencing_descriptor_2():
+    """python -m grader's own stderr keeps working while course_tools.keras_setup points descriptor
+    2 at /dev/null (TensorFlow's import, in a thread, while kernels start)."""
+    code = ("import os, sys\n"
+            "from grader.__main__ import own_stderr\n"
+            "own_stderr()\n"
+            "null = os.open(os.devnull, os.O_WRONLY); saved = os.dup(2); os.dup2(null, 2)\n"
+            "print('a student could not be recorded', file=sys.stderr)\n"
+            "os.write(2, b'C++ chatter\\n'); os.dup2(saved, 2)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "a student could not be recorded\n"
