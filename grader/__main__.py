@@ -47,6 +47,8 @@ def main(argv=None):
     grade.add_argument("--jobs", type=int, default=None, help="submissions run at once (default: the cores)")
     grade.add_argument("--cell-timeout", type=int, default=120, help="seconds one cell may run (default 120)")
     grade.add_argument("--timeout", type=int, default=300, help="seconds one notebook may run (default 300)")
+    grade.add_argument("--scheduler", default=None, metavar="tcp://HOST:8786",
+                       help="grade on the Dask cluster of this scheduler, one task per submission (see README)")
     grade.add_argument("--unsafe-no-sandbox", action="store_true",
                        help="run submissions WITHOUT isolation (only for code you trust)")
     feedback = commands.add_parser("feedback", help="write feedback/ for an assignment, hidden tests removed")
@@ -72,7 +74,8 @@ def run(args, root):
     elif args.command == "autograde":
         from .autograde import autograde
         return autograde(args.assignment, root, force=args.force, jobs=args.jobs, unsafe=args.unsafe_no_sandbox,
-                         cell_timeout=args.cell_timeout, total_timeout=args.timeout, only=args.student)
+                         cell_timeout=args.cell_timeout, total_timeout=args.timeout, only=args.student,
+                         scheduler=args.scheduler)
     elif args.command == "feedback":
         from .feedback import generate
         return generate(root, args.assignment, sys.stdout)

@@ -20,8 +20,8 @@ is that student's outcome, "not graded: reason"; the run goes on and records eve
 that came from a submission or a kernel is made valid UTF-8 and bounded (grader.safety) before it
 enters a notebook, a verdict, the feedback or this terminal.
 
-Only `dispatch` knows how work is spread: to grade on a cluster, replace it with, e.g., Dask's
-`client.map(grade_student, jobs)`; `grade_student` takes and returns plain data.
+Only `dispatch` knows how work is spread: a pool of threads here, or, with a scheduler's address,
+one Dask task per student on a cluster (grader.cluster), the results coming back to this process.
 """
 import json
 import os
@@ -201,8 +201,13 @@ class Spares:
                     kernel.close()
 
 
-def dispatch(jobs, workers, report):
-    """Run grade_student on every job with a pool of local workers; call report(outcome) as each ends."""
+def dispatch(jobs, workers, report, scheduler=None, out=sys.stdout):
+    """Run grade_student on every job with a pool of local workers; call report(outcome) as each ends.
+    With `scheduler` (a Dask scheduler's address), grade on that cluster instead, one task per job
+    (grader.cluster), and return the cluster's figures (None locally)."""
+    if scheduler:
+        from .cluster import dispatch_on_cluster
+        return dispatch_on_cluster(jobs, scheduler, report, out)
     spares = Spares()
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -241,13 +246,14 @@ def already_graded(root, assignment, student):
 
 
 def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False, cell_timeout=120,
-              total_timeout=300, out=sys.stdout, only=None):
+              total_timeout=300, out=sys.stdout, only=None, scheduler=None):
     """Grade every submission of `assignment` under root/submitted/ (or only the students in
-    `only`, graded again even if they were). Returns 0, or 1 if some could not be graded."""
+    `only`, graded again even if they were), here or, with `scheduler` (tcp://HOST:8786), on that
+    Dask cluster (grader.cluster). Returns 0, or 1 if some could not be graded."""
     root = Path(root).resolve()
     if not (root / "solutions" / assignment).is_dir():
         raise course.CannotRun(f"No assignment {assignment!r}: expected the folder {root / 'solutions' / assignment}.")
-    if not unsafe:
+    if not unsafe and not scheduler:          # on a cluster, each worker checks its own sandbox
         reason = sandbox.check(tmp_parent=None)
         if reason:
             raise course.CannotRun(f"Refusing to grade: {reason}.\nSubmissions are untrusted code and are only run "
@@ -260,12 +266,12 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     pending = _pending(root, assignment, students, refused, force, only)
     # the references need TensorFlow: import it while the kernels get ready (it silences descriptor 2
     # while it runs, see course_tools.keras_setup; python -m grader writes sys.stderr elsewhere)
-    if secret and pending:
+    if secret and pending and not scheduler:     # on a cluster, the checks run on the workers
         threading.Thread(target=references.warm_up, daemon=True).start()
     print(f"{assignment}: {len(students)} submissions, {len(pending)} to grade"
           f"{'' if force or only else ' (already graded ones skipped; --force grades all)'}", file=out)
     remove_tree(str(staging(root, assignment)))
-    outcomes, start = {}, time.monotonic()
+    outcomes, start, figures = {}, time.monotonic(), None
 
     def report(outcome):
         outcomes[outcome.student] = outcome
@@ -287,9 +293,10 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     if pending:
         writer = GradebookWriter(root, assignment, staging(root, assignment).relative_to(root))
         try:
-            dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret, refused.get(s, ""))
-                      for s in pending],
-                     jobs or os.cpu_count() or 1, lambda outcome: (report(outcome), record(outcome)))
+            figures = dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret,
+                                    refused.get(s, "")) for s in pending],
+                               jobs or os.cpu_count() or 1, lambda outcome: (report(outcome), record(outcome)),
+                               scheduler, out)
         finally:
             writer.close()     # waits until every graded student is recorded
     save_outcomes(root, assignment, outcomes)
@@ -303,7 +310,9 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
     graded_now = sum(o.executed for o in outcomes.values())
     print(f"{assignment}: {len(students)} submissions, {len(students) - len(failed)} graded ({graded_now} now), "
           f"{len(failed)} not graded{': ' if failed else ''}{', '.join(failed)}; {len(pending)} run in "
-          f"{time.monotonic() - start:.1f} s, {jobs or os.cpu_count()} at a time", file=out)
+          f"{time.monotonic() - start:.1f} s, " + (f"on the Dask cluster at {scheduler} ({figures['threads']} "
+                                                   f"threads, {figures['lost']} workers lost)" if figures else
+                                                   f"{jobs or os.cpu_count()} at a time"), file=out)
     return 1 if failed else 0
 
 

@@ -44,9 +44,15 @@ def hidden_rng(secret, assignment, student, grade_id, answers=""):
     """The random generator of one student's hidden tests of one cell, for one submission: `answers`
     is the digest of its answer cells (answers_digest), so a resubmission with other code draws other
     inputs, and a regrade of the same file draws the same ones."""
+    return np.random.default_rng(hidden_seed(secret, assignment, student, grade_id, answers))
+
+
+def hidden_seed(secret, assignment, student, grade_id, answers=""):
+    """The seed of hidden_rng: an HMAC of the secret, so it tells nothing of the secret or of
+    another cell's, student's or submission's seed (grader.cluster sends only these to a worker)."""
     message = json.dumps([assignment, student, grade_id, answers])
     key = hmac.new(secret.encode(), message.encode(), hashlib.sha256).digest()
-    return np.random.default_rng(int.from_bytes(key[:16], "little"))
+    return int.from_bytes(key[:16], "little")
 
 
 def answers_digest(nb):
@@ -138,6 +144,10 @@ class Verdicts:
         self.dead = None   # why the kernel stopped answering, once it has
         self.problems = []  # faults of the checks themselves, for the instructor's summary
 
+    def rng(self, grade_id):
+        """The random generator of the check of `grade_id` for this submission (see hidden_rng)."""
+        return hidden_rng(self.secret, self.assignment, self.student, grade_id, self.answers)
+
     @property
     def primary(self):
         """The environment of the notebook's own kernel (core.NUMPY or core.FULL)."""
@@ -167,7 +177,7 @@ class Verdicts:
             cell.outputs = [_error("NotRun", f"this test could not run: {self.dead}")]
             return
         student = KernelStudent(client, index, self.checks.TASKS.environment(grade_id) == core.NUMPY)
-        rng = hidden_rng(self.secret, self.assignment, self.student, grade_id, self.answers)
+        rng = self.rng(grade_id)
         try:
             passed = self.checks.TASKS.decide(grade_id, student, rng)
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=passed + "\n")]
