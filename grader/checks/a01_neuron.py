@@ -1,215 +1,221 @@
-"""The checks of assignment 1 (chapters/01_neuron/assignment_01.ipynb): softmax, cross-entropy,
-its gradient, the perceptron rule and a gradient-descent step, compared with Keras, tf.GradientTape,
-finite differences and the rule itself.
+"""The checks of assignment 1 (chapters/01_neuron/assignment_01.ipynb): log-softmax, the gradient of
+the squared error of a sigmoid unit (a loss the lesson did not differentiate), and a logistic unit
+trained on the breast-cancer data within a step budget.
 
-In the notebook, `tests.run("softmax_test", globals())` runs a check on the student's machine; at
-grading time, the grader runs the same checks in its own process (grader.verdicts), and the hidden
-ones draw their inputs from `rng`, which is different for every student.
+Per task, *what is asked* (the function, its inputs, the points in the notebook) is in the task's
+section; *how the answer is known* (Keras, tf.GradientTape, finite differences, the replayed gradient
+descent) in the references just below. In the notebook `tests.run("log_softmax_test", globals())`
+runs a check on the student's machine; at grading time the grader runs the same checks in its own
+process, the hidden ones on inputs drawn from `rng`, different for every student.
 """
 import numpy as np
 
-from . import references as ref
 from .core import Failed, Tasks, as_array, as_sequence, assert_close, max_abs
+from .references import keras_and_tf, normal, serialized
 
 TASKS = Tasks(numpy_only=True)
 PRELUDE = "import numpy as np"          # what the setup cell gives the student's code at grading time
-
-Z_HUGE = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0], [1000.0, 999.0, -1000.0]])
-
-
-def visible_data():
-    """The inputs of the visible tests, as the notebook describes them: X (8, 4), W (4, 3), b (3,),
-    one-hot Y (8, 3) and the logits Z = XW + b."""
-    X, W, b = ref.normal(1, (8, 4)), ref.normal(2, (4, 3)), ref.normal(3, (3,))
-    return X, W, b, ref.one_hot(4, 8, 3), X @ W + b
+BUDGET, TARGET = 10, 0.945              # Task 3: at most BUDGET steps, a validation accuracy of TARGET
 
 
-# --- Task 1: softmax ---------------------------------------------------------------------------
+# --- references ------------------------------------------------------------------------------------
 
-def check_softmax(student, Z):
-    """softmax(Z) has Z's shape, rows that sum to 1 and Keras's values; Z is left alone."""
-    hint = f"With logits as large as {max_abs(Z):g}, subtract each row's maximum before np.exp."
-    P = as_array(student.call("softmax", Z, hint=hint), Z.shape, "softmax(Z)")
-    sums = P.sum(axis=1)
-    if not max_abs(sums - 1) <= 1e-9:
-        row = int(np.argmax(np.abs(sums - 1)))
-        raise Failed(f"softmax rows must sum to 1, row {row} sums to {sums[row]:.10g}")
-    assert_close(P, ref.softmax(Z), "softmax(Z)", "keras.activations.softmax", 1e-12)
+@serialized
+def keras_log_softmax(Z):
+    keras, tf = keras_and_tf()
+    return keras.activations.log_softmax(tf.constant(Z)).numpy()
 
 
-@TASKS.visible("softmax_test", "Task 1: the visible tests pass.")
-def softmax_test(student):
-    check_softmax(student, visible_data()[4])   # 8 examples, 3 classes
-    check_softmax(student, Z_HUGE)              # logits of +-1000
+@serialized
+def tape_mse_gradients(X, y, w, b):
+    """tf.GradientTape's (dw, db) of keras.losses.MeanSquaredError between y and a float64
+    Dense(1, activation="sigmoid") holding w, b."""
+    keras, tf = keras_and_tf()
+    layer = keras.layers.Dense(1, activation="sigmoid", dtype="float64")
+    layer.build((None, X.shape[1]))
+    layer.set_weights([w[:, None], np.array([b])])
+    with tf.GradientTape() as tape:
+        loss = keras.losses.MeanSquaredError(dtype="float64")(tf.constant(y[:, None]), layer(tf.constant(X)))
+    kernel, bias = tape.gradient(loss, layer.trainable_weights)
+    return kernel.numpy()[:, 0], float(bias.numpy()[0])
 
 
-@TASKS.hidden("softmax_hidden")
-def softmax_hidden(student, rng):
-    m, n = int(rng.integers(2, 20)), int(rng.integers(2, 12))
-    for Z in [rng.normal(size=(1, 2)), rng.normal(scale=300.0, size=(m, n)),
-              np.array([[-1e4, 1e4], [7.0, 7.0]]) * rng.uniform(0.5, 1.5)]:
-        check_softmax(student, Z)
+def sigmoid(z):
+    return np.exp(-np.logaddexp(0.0, -z))
 
 
-# --- Task 2: categorical cross-entropy -----------------------------------------------------------
-
-def check_crossentropy(student, Y, P):
-    """One number, Keras's clipped mean cross-entropy; Y and P are left alone."""
-    what, m = "categorical_crossentropy(Y, P)", Y.shape[0]
-    hint = "Clip P into [1e-7, 1 - 1e-7] before taking the log."
-    loss = as_array(student.call("categorical_crossentropy", Y, P, hint=hint), (), what)
-    assert_close(loss, ref.crossentropy(Y, P), what, "keras.losses.CategoricalCrossentropy(), which clips P into "
-                 "[1e-7, 1 - 1e-7] and takes the mean over the batch,", 1e-10,
-                 [(m, f"is m={m} times too large: take the mean over the batch, not the sum")])
+def mse(X, y, w, b):
+    return np.mean((sigmoid(X @ w + b) - y) ** 2)
 
 
-@TASKS.visible("crossentropy_test", "Task 2: the visible tests pass.")
-def crossentropy_test(student):
-    _, _, _, Y, Z = visible_data()
-    check_crossentropy(student, Y, ref.softmax(Z))                      # 8 examples, 3 classes
-    check_crossentropy(student, np.array([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]),
-                       np.array([[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]]))    # probabilities 1 and 0
+def finite_differences(X, y, w, b, h=1e-6):
+    """Central differences of the mean squared error with respect to every entry of w, and to b."""
+    E = np.eye(len(w)) * h
+    dw = np.array([(mse(X, y, w + e, b) - mse(X, y, w - e, b)) / (2 * h) for e in E])
+    return dw, (mse(X, y, w, b + h) - mse(X, y, w, b - h)) / (2 * h)
 
 
-@TASKS.hidden("crossentropy_hidden")
-def crossentropy_hidden(student, rng):
-    m, n = int(rng.integers(20, 60)), int(rng.integers(3, 12))
-    for Y, P in [(np.array([[0.0, 1.0]]), np.array([[0.3, 0.7]])), (np.eye(4), np.eye(4)),
-                 (ref.one_hot_from(rng, m, n), ref.softmax(rng.normal(scale=5.0, size=(m, n))))]:
-        check_crossentropy(student, Y, P)
+def descent(X, y, learning_rate, steps, axis=0, fold=True):
+    """The replay of Task 3: standardise the columns (np.std), `steps` steps of full-batch gradient
+    descent on the mean binary cross-entropy from zero weights, the unit folded back onto the raw
+    columns. axis="raw" (no standardisation), axis=None (one mean for the whole array) or
+    fold=False replay typical mistakes."""
+    mu, sd = (X.mean(axis=axis), X.std(axis=axis)) if axis != "raw" else (0.0, 1.0)
+    S, w, b = (X - mu) / sd, np.zeros(X.shape[1]), 0.0
+    for _ in range(steps):
+        g = (sigmoid(S @ w + b) - y) / len(y)
+        w, b = w - learning_rate * (S.T @ g), b - learning_rate * g.sum()
+    return (w / sd, b - np.sum(mu * w / sd)) if fold else (w, b)
 
 
-# --- Task 3: the gradient with respect to the logits -----------------------------------------------
-
-def check_gradient(student, Y, Z, expected, against, tol):
-    """The gradient (P - Y) / m, compared with `expected` (from `against`)."""
-    what, m = "softmax_crossentropy_gradient(Y, Z)", Z.shape[0]
-    G = as_array(student.call("softmax_crossentropy_gradient", Y, Z, hint="Use a stable softmax."), Z.shape, what)
-    assert_close(G, expected, "your gradient", against, tol, [
-        (m, f"is m={m} times too large: did you forget to divide by the batch size?"),
-        (-1, "has the wrong sign: it is (P - Y) / m, not (Y - P) / m"),
-        (-m, f"has the wrong sign and is m={m} times too large: it is (P - Y) / m")])
-
-
-@TASKS.visible("gradient_test", "Task 3: the visible tests pass.")
-def gradient_test(student):
-    _, _, _, Y, Z = visible_data()
-    check_gradient(student, Y, Z, ref.finite_differences(Y, Z), "central finite differences", 1e-8)
-    check_gradient(student, Y, Z, ref.gradient(Y, Z), "tf.GradientTape", 1e-12)
+def breast_cancer(rng, m_train):
+    """The breast-cancer data in disguise, split at random: the 30 columns shuffled and rescaled and
+    the two labels swapped, all by rng; a unit standardised and trained on them does exactly as well
+    as on the data themselves, while weights fitted to those are useless. The validation rows never
+    enter the student's kernel."""
+    from sklearn.datasets import load_breast_cancer
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X[:, rng.permutation(30)] * np.exp(rng.uniform(-2.0, 2.0, size=30))
+    y, rows = np.abs(y - rng.integers(0, 2)).astype(float), rng.permutation(len(X))
+    return X[rows[:m_train]], y[rows[:m_train]], X[rows[m_train:]], y[rows[m_train:]]
 
 
-@TASKS.hidden("gradient_hidden")
-def gradient_hidden(student, rng):
-    m, n = int(rng.integers(16, 40)), int(rng.integers(3, 12))
-    huge = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 1000.0], [5.0, 5.0, 5.0]])
-    for Y, Z in [(np.array([[1.0, 0.0]]), rng.normal(size=(1, 2))), (ref.one_hot_from(rng, 3, 3), huge),
-                 (ref.one_hot_from(rng, m, n), rng.normal(scale=3.0, size=(m, n)))]:
-        check_gradient(student, Y, Z, ref.gradient(Y, Z), "tf.GradientTape", 1e-12)
+# --- Task 1: log-softmax ---------------------------------------------------------------------------
+
+def check_log_softmax(student, Z):
+    hint = (f"A probability can overflow or vanish with logits as large as {max_abs(Z):g}: find a way to the "
+            "log-probabilities that never takes the log of an exponential.")
+    got = as_array(student.call("log_softmax", Z, hint=hint), Z.shape, "log_softmax(Z)")
+    expected, tol = keras_log_softmax(Z), 1e-10 * (1 + max_abs(Z))
+    if not max_abs(got - expected) <= tol:
+        with np.errstate(all="ignore"):
+            sums = np.exp(got).sum(axis=1)
+        if np.all(np.abs(got.sum(axis=1) - 1) < 1e-9):
+            raise Failed("log_softmax(Z) returns probabilities (its rows sum to 1): return their logarithms")
+        if not np.all(np.abs(sums - 1) < 1e-9):
+            row = int(np.argmax(np.abs(sums - 1)))
+            raise Failed(f"the exponentials of row {row} of log_softmax(Z) sum to {sums[row]:.6g}, not 1: the "
+                         "log-probabilities of a row are not normalised (shifting the logits is not enough)")
+    assert_close(got, expected, "log_softmax(Z)", "keras.activations.log_softmax", tol)
 
 
-# --- Task 4: the perceptron rule ---------------------------------------------------------------
-
-def perceptron_rule(X, y, w, b, learning_rate):
-    """(w, b) after Rosenblatt's rule makes one pass over the examples in order."""
-    w, b = np.array(w, dtype=float), float(b)
-    for i in range(X.shape[0]):
-        y_hat = 1.0 if X[i] @ w + b > 0 else 0.0
-        w = w + learning_rate * (y[i] - y_hat) * X[i]
-        b = b + learning_rate * (y[i] - y_hat)
-    return w, b
+@TASKS.visible("log_softmax_test", "Task 1: the visible tests pass.")
+def log_softmax_test(student):
+    check_log_softmax(student, normal(1, (8, 3)))
+    check_log_softmax(student, np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]]))
 
 
-def check_perceptron(student, X, y, w, b, learning_rate):
-    """One pass of perceptron_epoch gives what the rule gives; if not, explain the first example
-    where they part."""
-    what = "perceptron_epoch(X, y, w, b, learning_rate)"
-
-    def run(k):  # the student's (w, b) after the first k examples, and the rule's
-        w_k, b_k = as_sequence(student.call("perceptron_epoch", X[:k], y[:k], w, b, learning_rate), 2, what)
-        w_k, b_k = as_array(w_k, w.shape, "the w it returns"), as_array(b_k, (), "the b it returns")
-        w_r, b_r = perceptron_rule(X[:k], y[:k], w, b, learning_rate)
-        return w_k, b_k, w_r, b_r, max_abs(w_k - w_r) + abs(b_k - b_r) <= 1e-12
-
-    if run(X.shape[0])[-1]:
-        return
-    for k in range(1, X.shape[0] + 1):
-        w_k, b_k, w_r, b_r, same = run(k)
-        if not same:
-            break
-    w_0, b_0 = perceptron_rule(X[:k - 1], y[:k - 1], w, b, learning_rate)
-    x, target = X[k - 1], y[k - 1]
-    z = x @ w_0 + b_0
-    y_hat = 1.0 if z > 0 else 0.0
-    rule = ("leaves w and b as they are, since the prediction is right" if y_hat == target else
-            f"adds learning_rate * (y - y_hat) * x = {learning_rate * (target - y_hat) * x} to w "
-            f"and {learning_rate * (target - y_hat):g} to b")
-    step0 = " (step(0) is 0: predict 1 only when z > 0)" if z == 0 else ""
-    raise Failed(
-        f"{what} goes wrong at example {k - 1}, x = {x}, y = {target:g}. Before it, w = {w_0} and "
-        f"b = {b_0:g}, so z = w.x + b = {z:g} and the prediction is y_hat = step(z) = {y_hat:g}"
-        f"{step0}. The rule {rule}, giving w = {w_r}, b = {b_r:g}; yours gives w = {w_k}, b = {b_k:g}.")
+@TASKS.hidden("log_softmax_hidden")
+def log_softmax_hidden(student, rng):
+    for Z in [rng.normal(size=(1, 2)), rng.normal(scale=500.0, size=(int(rng.integers(2, 30)), 7)),
+              np.array([[-1e4, 1e4], [7.0, 7.0]]) * rng.uniform(0.5, 1.5), rng.normal(size=(5, 1))]:
+        check_log_softmax(student, Z)
 
 
-def check_perceptron_learns(student, X, y, passes):
-    """From w = 0, b = 0, repeated passes (learning rate 1) separate separable data."""
-    what = "perceptron_epoch(X, y, w, b, learning_rate)"
-    w, b = np.zeros(X.shape[1]), 0.0
-    for _ in range(passes):
-        w, b = as_sequence(student.call("perceptron_epoch", X, y, w, b, 1.0), 2, what)
-        w, b = as_array(w, (X.shape[1],), "the w it returns"), float(as_array(b, (), "the b it returns"))
-        wrong = int(np.sum(((X @ w + b > 0) * 1.0 - y) != 0))
-        if not wrong:
-            return                     # converged: every example is on its side of the line
-    if wrong:
-        raise Failed(f"after {passes} passes over {X.shape[0]} linearly separable examples, your perceptron "
-                     f"still gets {wrong} of them wrong, where the rule is guaranteed to get them all right")
+# --- Task 2: the gradient of the squared error of a sigmoid unit ------------------------------------
+
+def check_mse_gradients(student, X, y, w, b, reference=None):
+    what, m = "mse_unit_gradients(X, y, w, b)", len(y)
+    hint = f"With z = Xw + b as large as {max_abs(X @ w + b):.3g}, compute the sigmoid without overflow."
+    dw, db = as_sequence(student.call("mse_unit_gradients", X, y, w, b, hint=hint), 2, what, "a pair (dw, db)")
+    dw, db = as_array(dw, w.shape, "the dw it returns"), as_array(db, (), "the db it returns")
+    expected, against = (finite_differences(X, y, w, b), "central finite differences") if reference else \
+        (tape_mse_gradients(X, y, w, b), "tf.GradientTape on Keras's MeanSquaredError")
+    p = sigmoid(X @ w + b)
+    hints = [(m, f"is m={m} times too large: look at how the loss averages over the batch"),
+             (0.5, "is half what it should be: look at the derivative of the square"),
+             (-1, "has the wrong sign: check which way round you subtract the label and the prediction")]
+    for name, got, right, other in [("dw", dw, expected[0], X.T @ (p - y) / m),
+                                    ("db", db, expected[1], np.mean(p - y))]:
+        like = [(2 * other, "is what it would be if the sigmoid had slope 1: the chain rule passes through "
+                            "the sigmoid too"),
+                (other, "is the gradient of the binary cross-entropy, the lesson's loss, not of the squared error")]
+        extra = [(1 / m, f"is m={m} times too small: b is added to every example")] if name == "db" else []
+        assert_close(got, right, f"the {name} it returns", against, 1e-7 if reference else 1e-11,
+                     hints + extra if m > 1 else hints[1:], like)
 
 
-@TASKS.visible("perceptron_test", "Task 4: the visible tests pass.")
-def perceptron_test(student):
-    X_and, y_and = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0.0, 0.0, 0.0, 1.0])
-    check_perceptron(student, X_and, y_and, np.zeros(2), 0.0, 1.0)       # logical AND, from w = 0, b = 0
-    X = ref.normal(5, (12, 3))
-    y = (X @ np.array([1.0, -2.0, 0.5]) > 0.2) * 1.0
-    check_perceptron(student, X, y, ref.normal(6, (3,)), 0.5, 0.1)        # 12 random examples
+@TASKS.visible("mse_gradients_test", "Task 2: the visible tests pass.")
+def mse_gradients_test(student):
+    X, y = normal(2, (8, 3)), np.array([0.0, 1, 1, 0, 1, 0, 0, 1])
+    check_mse_gradients(student, X, y, normal(3, (3,)), 0.25, "finite differences")
+    check_mse_gradients(student, X, y, normal(4, (3,), 2.0), -0.5)
 
 
-@TASKS.hidden("perceptron_hidden")
-def perceptron_hidden(student, rng):
-    check_perceptron(student, np.array([[2.0, -1.0]]), np.array([1.0]), np.array([-1.0, 1.0]), 0.0, 0.5)
-    m, d = int(rng.integers(20, 40)), int(rng.integers(3, 7))
-    check_perceptron(student, rng.normal(size=(m, d)), (rng.normal(size=m) > 0) * 1.0, rng.normal(size=d), -0.2, 0.3)
-    X, y = ref.separable(rng, 40)
-    check_perceptron_learns(student, X, y, 100)
+@TASKS.hidden("mse_gradients_hidden")
+def mse_gradients_hidden(student, rng):
+    m, d = int(rng.integers(10, 40)), int(rng.integers(1, 6))
+    for X, w in [(rng.normal(size=(1, 2)), rng.normal(size=2)), (rng.normal(size=(m, d)), rng.normal(size=d)),
+                 (np.array([[1.0], [-1.0], [0.5]]), rng.uniform(800, 1200, size=1))]:    # z of +-1000
+        check_mse_gradients(student, X, rng.integers(0, 2, size=len(X)) * 1.0, w, float(rng.normal()))
 
 
-# --- Task 5: one gradient-descent step -------------------------------------------------------------
+# --- Task 3: a logistic unit on the breast-cancer data, within a step budget -------------------------
 
-def check_sgd_step(student, X, Y, W, b, learning_rate):
-    """The step taken on W and on b is the step Keras's SGD takes; X, Y, W, b are left alone."""
-    what, m = "gradient_descent_step(X, Y, W, b, learning_rate)", X.shape[0]
-    W_new, b_new = as_sequence(student.call("gradient_descent_step", X, Y, W, b, learning_rate), 2, what)
-    W_new, b_new = as_array(W_new, W.shape, "the W it returns"), as_array(b_new, b.shape, "the b it returns")
-    expected_W, expected_b = ref.sgd_step(X, Y, W, b, learning_rate)
-    against = "the step of keras.optimizers.SGD on a Dense softmax layer"
-    hints = [(-1, "goes the wrong way: gradient descent subtracts learning_rate * gradient"),
-             (m, f"is m={m} times too large: is the gradient of Task 3 divided by the batch size?")]
-    assert_close(W - W_new, W - expected_W, "the step your function takes on W (W - new W)", against, 1e-8, hints)
-    assert_close(b - b_new, b - expected_b, "the step your function takes on b (b - new b)", against, 1e-8,
-                 hints + [(1 / m, f"is m={m} times too small: dL/db is the sum of (P - Y) / m over the examples")])
+def check_training(student, X, y, learning_rate, steps):
+    """train_logistic must return the replay's (w, b); returns them."""
+    what = f"train_logistic(X {X.shape}, y, learning_rate={learning_rate:g}, steps={steps})"
+    w, b = as_sequence(student.call("train_logistic", X, y, learning_rate, steps), 2, what, "a pair (w, b)")
+    w, b = as_array(w, (X.shape[1],), f"the w that {what} returns"), float(as_array(b, (), "the b it returns"))
+    ref = descent(X, y, learning_rate, steps)
+
+    def same(pair):
+        return max(max_abs(w - pair[0]), abs(b - pair[1])) <= 1e-7 * max(1.0, max_abs(pair[0]), abs(pair[1]))
+    if same(ref):
+        return w, b
+    hints = [(descent(X, y, learning_rate, steps, axis="raw"),
+              "trained on the raw columns: their scales differ by orders of magnitude, standardise them first"),
+             (descent(X, y, learning_rate, steps, axis=None), "standardised with one mean and one standard "
+              "deviation for the whole array: each column has a scale of its own"),
+             (descent(X, y, learning_rate, steps, fold=False),
+              "returned the unit of the standardised columns: the tests apply (w, b) to raw columns, so fold the "
+              "standardisation into w and b"),
+             (descent(X, y, learning_rate * len(y), steps), "used the gradient of the summed loss, not the mean"),
+             *[(descent(X, y, learning_rate, n), f"took {n} steps instead of {steps}") for n in (steps - 1, steps + 1)
+               if n >= 0]]
+    for pair, text in hints:
+        if same(pair):
+            raise Failed(f"{what} {text}")
+    raise Failed(f"{what} returned weights that differ by up to {max(max_abs(w - ref[0]), abs(b - ref[1])):.3g} "
+                 f"from the tests' own run of {steps} steps: check the standardisation (np.std), the start "
+                 "from zero, the gradient of the mean loss and the folding back onto the raw columns")
 
 
-@TASKS.visible("sgd_step_test", "Task 5: the visible tests pass.")
-def sgd_step_test(student):
-    X, W, b, Y, _ = visible_data()
-    check_sgd_step(student, X, Y, W, b, 0.5)
+def check_experiment(student, rng, m_train):
+    what = "tuned_hyperparameters()"
+    learning_rate, steps = as_sequence(student.call("tuned_hyperparameters"), 2, what, "a pair (learning_rate, steps)")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+        raise Failed(f"{what} returned the learning rate {learning_rate!r}: it should be a positive number")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= BUDGET:
+        raise Failed(f"{what} returned {steps!r} steps: the budget is an int from 1 to {BUDGET}")
+    X, y, X_val, y_val = breast_cancer(rng, m_train)
+    w, b = check_training(student, X, y, float(learning_rate), steps)
+    accuracy = float(np.mean(((X_val @ w + b) > 0) == y_val))
+    if accuracy < TARGET:
+        raise Failed(f"trained on {len(y)} rows with learning_rate={learning_rate:g} for {steps} steps, your unit "
+                     f"classifies {accuracy:.3f} of {len(y_val)} other rows correctly, below the target {TARGET}: "
+                     "try learning rates on a log scale on a split of your own")
 
 
-@TASKS.hidden("sgd_step_hidden")
-def sgd_step_hidden(student, rng):
-    for m, d, n, learning_rate in [(1, 3, 2, 0.25), (int(rng.integers(10, 30)), 5, 4, 0.125)]:
-        X, W, b = rng.normal(size=(m, d)), rng.normal(size=(d, n)), rng.normal(size=(n,))
-        check_sgd_step(student, X, ref.one_hot_from(rng, m, n), W, b, learning_rate)
+def small_problem(rng, m, d):
+    """Random columns of very different scales, and 0/1 labels."""
+    return rng.normal(size=(m, d)) * 10.0 ** rng.uniform(-2, 3, size=d), rng.integers(0, 2, size=m) * 1.0
+
+
+@TASKS.visible("training_test", "Task 3: the visible tests pass.", disguised=True)
+def training_test(student, rng):
+    X, y = small_problem(np.random.default_rng(5), 12, 4)
+    check_training(student, X, y, 0.5, 1)
+    check_training(student, X, y, 0.5, 4)
+    check_experiment(student, rng, 300)
+
+
+@TASKS.hidden("training_hidden")
+def training_hidden(student, rng):
+    X, y = small_problem(rng, int(rng.integers(5, 40)), int(rng.integers(1, 8)))
+    check_training(student, X, y, float(10 ** rng.uniform(-2, 0.7)), int(rng.integers(2, 12)))
+    check_training(student, X, y, 1.0, 0)
+    check_experiment(student, rng, int(rng.integers(280, 320)))
 
 
 run = TASKS.run
