@@ -203,11 +203,12 @@ class Spares:
 
 def dispatch(jobs, workers, report, scheduler=None, out=sys.stdout):
     """Run grade_student on every job with a pool of local workers; call report(outcome) as each ends.
-    With `scheduler` (a Dask scheduler's address), grade on that cluster instead, one task per job
-    (grader.cluster), and return the cluster's figures (None locally)."""
+    With `scheduler` (a Dask scheduler's address), grade on that cluster instead, one task per job,
+    at most `workers` at a time if given, else one per worker thread (grader.cluster), and return
+    the cluster's figures (None locally)."""
     if scheduler:
         from .cluster import dispatch_on_cluster
-        return dispatch_on_cluster(jobs, scheduler, report, out)
+        return dispatch_on_cluster(jobs, scheduler, report, out, at_once=workers)
     spares = Spares()
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -295,7 +296,8 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
         try:
             figures = dispatch([Job(s, assignment, str(root), unsafe, cell_timeout, total_timeout, secret,
                                     refused.get(s, "")) for s in pending],
-                               jobs or os.cpu_count() or 1, lambda outcome: (report(outcome), record(outcome)),
+                               jobs if scheduler else jobs or os.cpu_count() or 1,
+                               lambda outcome: (report(outcome), record(outcome)),
                                scheduler, out)
         finally:
             writer.close()     # waits until every graded student is recorded

@@ -36,12 +36,14 @@ is recorded only once per student (a second one, after a recomputation, is ignor
 scheduler is lost, or the instructor presses Ctrl-C, the students not yet graded are left
 ungraded; running the same command again grades them and skips those already recorded.
 """
+import collections
 import hashlib
 import importlib.metadata
 import logging
 import platform
 import queue
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -159,6 +161,8 @@ def grade_on_worker(task):
         if reason:
             raise RuntimeError(f"the worker {result['worker']} cannot grade: {reason}")
         checks = for_assignment(task.assignment)
+        if checks:
+            _warm_up()
         job = Job(task.student, task.assignment, root="", unsafe=task.unsafe, cell_timeout=task.cell_timeout,
                   total_timeout=task.total_timeout)
         spares = _spares.setdefault((task.assignment, task.unsafe), Spares())
@@ -178,11 +182,25 @@ def grade_on_worker(task):
     return result
 
 
+_warm = threading.Lock()
+
+
+def _warm_up():
+    """Once per worker process: import Keras for the checks' references in a thread while the first
+    kernel starts (as a local run does in the instructor's process)."""
+    if _warm.acquire(blocking=False):
+        from .checks import references
+        threading.Thread(target=references.warm_up, daemon=True).start()
+
+
 def dask_setup(worker):
-    """`dask worker ... --preload grader.cluster`: build the sandbox's package allow-list now (a
-    minute or two after an install), not in the first task."""
-    import threading
-    threading.Thread(target=lambda: sandbox.check(tmp_parent=None) or sandbox.allowlist_site(), daemon=True).start()
+    """`dask worker ... --preload grader.cluster`: at the worker's start, build the sandbox's package
+    allow-list (a minute or two after an install) and import Keras, not in the first task."""
+    def ready():
+        if not sandbox.check(tmp_parent=None):
+            sandbox.allowlist_site()
+    threading.Thread(target=ready, daemon=True).start()
+    _warm_up()
 
 
 def worker_status(assignment, wanted, unsafe):
@@ -251,16 +269,13 @@ def stage(job, result, extras, outcome):
         remove_tree(str(staged))
 
 
-def _finish(outcome, started, report):
-    outcome.problems = [safe_text(problem, 2000) for problem in outcome.problems]
-    outcome.seconds = outcome.seconds or time.monotonic() - started     # the worker's time, if it ran there
-    report(outcome)
-
-
-def dispatch_on_cluster(jobs, address, report, out, allowed_failures=None):
+def dispatch_on_cluster(jobs, address, report, out, at_once=None):
     """Grade every job on the Dask cluster whose scheduler is at `address`, one task per student;
     call report(outcome) in this thread as each student's result arrives (once per student).
-    Returns the run's figures: {"workers", "threads", "tasks", "sent", "received", "lost", "retried"}.
+    At most `at_once` tasks are on the cluster at a time (default: as many as its worker threads,
+    counted as workers come and go), so that a task waits here, not in a worker's queue, where the
+    death of that worker would count against it too. Returns the run's figures: {"workers",
+    "threads", "tasks", "sent", "received", "lost", "retried"} (bytes of notebooks sent and received).
     Raises course.CannotRun if the cluster cannot grade (no scheduler, no worker, a worker unfit)."""
     from distributed import Client
     quiet = logging.getLogger("distributed")
@@ -272,7 +287,7 @@ def dispatch_on_cluster(jobs, address, report, out, allowed_failures=None):
         raise CannotRun(f"Could not reach the Dask scheduler at {address}: {type(error).__name__}: "
                         f"{safe_text(error, 300)}") from None
     try:
-        return _run(client, jobs, address, report, out, allowed_failures)
+        return _Run(client, jobs, address, report, out, at_once).run()
     finally:
         try:
             client.close(timeout=10)
@@ -280,122 +295,166 @@ def dispatch_on_cluster(jobs, address, report, out, allowed_failures=None):
             quiet.setLevel(level)
 
 
-def _run(client, jobs, address, report, out, allowed_failures):
-    from distributed import KilledWorker
-    assignment = jobs[0].assignment if jobs else ""
-    wanted = manifest(assignment)
-    unsafe = any(job.unsafe for job in jobs)
-    try:
-        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
-    except Exception:
-        raise CannotRun(f"The Dask scheduler at {address} has no worker (waited {CONNECT_TIMEOUT} s): start "
-                        f"`dask worker {address}` on the grading machines (see README, instructors).") from None
-    statuses = client.run(worker_status, assignment, wanted, unsafe)
-    unfit_workers = {worker: reason for worker, reason in statuses.items() if reason}
-    if unfit_workers:
-        raise CannotRun("Refusing to grade on this cluster: " + "; ".join(
-            f"worker {worker}: {reason}" for worker, reason in sorted(unfit_workers.items())))
-    if allowed_failures is None:
-        allowed_failures = client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
-    threads = sum(client.nthreads().values())
-    print(f"grading on the Dask cluster at {address}: {len(statuses)} workers, {threads} threads; a task whose "
-          f"worker dies is run again, {allowed_failures} times at most", file=out, flush=True)
-    events, run = queue.Queue(), uuid.uuid4().hex[:8]
-    futures, pending, figures = {}, {}, dict(workers=len(statuses), threads=threads, tasks=0, sent=0, received=0,
-                                             lost=0, retried=0)
-    keys, prepared = {}, {}       # task key -> student; student -> seconds spent here reading and preparing
+class _Run:
+    """One grading run on a cluster (see dispatch_on_cluster)."""
 
-    def on_event(event):
-        _, message = event
-        if isinstance(message, dict) and message.get("action") == "remove-worker":
-            events.put(("lost", message.get("worker"), message.get("processing-tasks", ()), message.get("expected")))
+    def __init__(self, client, jobs, address, report, out, at_once):
+        self.client, self.jobs, self.address, self.report, self.out = client, list(jobs), address, report, out
+        self.at_once, self.events, self.id = at_once, queue.Queue(), uuid.uuid4().hex[:8]
+        self.waiting = collections.deque(self.jobs)   # not prepared yet
+        self.ready = collections.deque()              # prepared, not sent: (job, task, extras, outcome, seconds)
+        self.running = {}                             # student -> (future, job, extras, outcome, seconds)
+        self.keys, self.recorded = {}, set()          # task key -> student; students reported
+        self.figures = dict(workers=0, threads=0, tasks=0, sent=0, received=0, lost=0, retried=0)
 
-    client.subscribe_topic("all", on_event)
-    try:
-        for job in jobs:
-            started = time.monotonic()
-            task, extras, outcome = make_task(job, wanted)
-            prepared[job.student] = time.monotonic() - started
-            if task is None:
-                events.put(("done", job, None, (started, extras, outcome)))
-                continue
-            key = f"grade-{job.assignment}-{job.student}-{run}"
-            keys[key] = job.student
-            future = client.submit(grade_on_worker, task, key=key, pure=False, retries=1)
-            figures["tasks"] += 1
-            figures["sent"] += sum(len(text.encode("utf-8", "surrogatepass")) for _, text, _ in task.notebooks)
-            futures[job.student], pending[job.student] = future, (job, started, extras, outcome)
-            future.add_done_callback(lambda f, job=job: events.put(("done", job, f, None)))
-        recorded = set()
-        while len(recorded) < len(jobs):
+    def check_workers(self):
+        assignment = self.jobs[0].assignment if self.jobs else ""
+        self.wanted = manifest(assignment)
+        try:
+            self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        except Exception:
+            raise CannotRun(f"The Dask scheduler at {self.address} has no worker (waited {CONNECT_TIMEOUT} s): "
+                            f"start `dask worker {self.address}` on the grading machines (see README, instructors)."
+                            ) from None
+        statuses = self.client.run(worker_status, assignment, self.wanted, any(job.unsafe for job in self.jobs))
+        unfit_workers = {worker: reason for worker, reason in statuses.items() if reason}
+        if unfit_workers:
+            raise CannotRun("Refusing to grade on this cluster: " + "; ".join(
+                f"worker {worker}: {reason}" for worker, reason in sorted(unfit_workers.items())))
+        self.allowed_failures = self.client.run_on_scheduler(lambda dask_scheduler: dask_scheduler.allowed_failures)
+        self.count_threads()
+        self.figures["workers"] = len(statuses)
+        print(f"grading on the Dask cluster at {self.address}: {len(statuses)} workers, {self.threads} threads; "
+              f"a task whose worker dies is run again, {self.allowed_failures} times at most", file=self.out,
+              flush=True)
+
+    def count_threads(self):
+        self.threads, self.counted = sum(self.client.nthreads().values()), time.monotonic()
+        self.figures["threads"] = max(self.figures["threads"], self.threads)
+
+    def limit(self):
+        if time.monotonic() - self.counted > 10:
+            self.count_threads()              # workers that joined since take tasks too
+        return self.at_once or max(1, self.threads)
+
+    def run(self):
+        self.check_workers()
+        self.client.subscribe_topic("all", self.on_event)
+        try:
+            while len(self.recorded) < len(self.jobs):
+                self.send()
+                if self.client.status not in ("running", "connecting"):
+                    self.scheduler_lost()
+                    break
+                try:   # while tasks run, prepare the next one here
+                    event = self.events.get(timeout=0 if self.waiting and len(self.ready) < 2 else 1)
+                except queue.Empty:
+                    if self.waiting and len(self.ready) < 2:
+                        self.prepare()
+                    continue
+                self.handle(*event)
+            return self.figures
+        finally:
+            if self.running:                # Ctrl-C, or the scheduler lost: nobody is waiting for them
+                try:
+                    self.client.cancel([future for future, *_ in self.running.values()])
+                except Exception:
+                    pass
             try:
-                kind, *what = events.get(timeout=1)
-            except queue.Empty:
-                if client.status not in ("running", "connecting"):
-                    _scheduler_lost(address, pending, recorded, report)
-                    return figures
-                continue
-            if kind == "lost":
-                worker, processing, expected = what
-                ours = sorted(keys[k] for k in processing if k in keys and keys[k] not in recorded)
-                figures["lost"] += 1
-                figures["retried"] += len(ours)
-                print(f"worker {worker} lost{' (it was retired)' if expected else ''}"
-                      + (f"; run again on another worker: {', '.join(ours)}" if ours else ""), file=out, flush=True)
-                continue
-            job, future, local = what
-            if job.student in recorded:
-                continue                    # a second result for the same student (recomputed): never twice
-            if local is not None:
-                started, extras, outcome = local
-                recorded.add(job.student)
-                _finish(outcome, started, report)
-                continue
-            _, started, extras, outcome = pending.pop(job.student)
-            recorded.add(job.student)
-            try:
-                result = future.result()
-                figures["received"] += sum(len(t.encode("utf-8", "surrogatepass"))
-                                           for t in result.get("notebooks", {}).values())
-                outcome.seconds = prepared[job.student] + result.get("seconds", 0.0)
-                stage(job, result, extras, outcome)
-            except KilledWorker as error:
-                outcome.problems.append(
-                    f"the worker grading it died {allowed_failures + 1} times (the last was "
-                    f"{safe_text(getattr(error.last_worker, 'address', '?'), 100)}): out of memory or killed? "
-                    "see that worker's log")
-            except Exception as error:
-                if future.cancelled() or client.status not in ("running", "connecting"):
-                    pending[job.student] = (job, started, extras, outcome)
-                    recorded.discard(job.student)
-                    _scheduler_lost(address, pending, recorded, report)
-                    return figures
-                outcome.problems.append(f"grading failed on the cluster ({type(error).__name__}: "
-                                        f"{safe_text(error, 300)})")
-            finally:
-                futures.pop(job.student, None)
-                future.release()
-            _finish(outcome, started, report)
-        return figures
-    finally:
-        if futures:                         # Ctrl-C, or the scheduler lost: nobody is waiting for them
-            try:
-                client.cancel(list(futures.values()))
+                self.client.unsubscribe_topic("all")
             except Exception:
                 pass
+
+    def on_event(self, event):
+        """Called by the client for each event of the scheduler's topic "all" (in its own thread)."""
+        _, message = event
+        if isinstance(message, dict) and message.get("action") == "remove-worker":
+            self.events.put(("lost", message.get("worker"), message.get("processing-tasks", ()),
+                             message.get("expected")))
+
+    def prepare(self):
+        job = self.waiting.popleft()
+        started = time.monotonic()
+        task, extras, outcome = make_task(job, self.wanted)
+        seconds = time.monotonic() - started
+        if task is None:
+            self.finish(outcome, seconds)           # refused, no notebook...: nothing to send
+        else:
+            self.ready.append((job, task, extras, outcome, seconds))
+
+    def send(self):
+        while len(self.running) < self.limit() and (self.ready or self.waiting):
+            if not self.ready:
+                self.prepare()
+                continue
+            job, task, extras, outcome, seconds = self.ready.popleft()
+            key = f"grade-{job.assignment}-{job.student}-{self.id}"
+            self.keys[key] = job.student
+            future = self.client.submit(grade_on_worker, task, key=key, pure=False, retries=1)
+            self.figures["tasks"] += 1
+            self.figures["sent"] += sum(len(text.encode("utf-8", "surrogatepass")) for _, text, _ in task.notebooks)
+            self.running[job.student] = (future, job, extras, outcome, seconds)
+            future.add_done_callback(lambda done, student=job.student: self.events.put(("done", student, done)))
+
+    def handle(self, kind, *what):
+        from distributed import KilledWorker
+        if kind == "lost":
+            worker, processing, expected = what
+            ours = sorted(self.keys[k] for k in processing if k in self.keys and self.keys[k] in self.running)
+            self.figures["lost"] += 1
+            self.figures["retried"] += len(ours)
+            if self.threads:
+                self.count_threads()
+            print(f"worker {worker} lost{' (it was retired)' if expected else ''}"
+                  + (f"; run again on another worker: {', '.join(ours)}" if ours else ""), file=self.out, flush=True)
+            return
+        student, future = what
+        if student not in self.running or self.running[student][0].key != future.key:
+            return                          # a second result for a student already reported: never twice
+        if future.cancelled() or self.client.status not in ("running", "connecting"):
+            self.scheduler_lost()
+            return
+        _, job, extras, outcome, seconds = self.running.pop(student)
         try:
-            client.unsubscribe_topic("all")
-        except Exception:
-            pass
+            result = future.result()
+            self.figures["received"] += sum(len(text.encode("utf-8", "surrogatepass"))
+                                            for text in result.get("notebooks", {}).values())
+            outcome.seconds = seconds + result.get("seconds", 0.0)
+            stage(job, result, extras, outcome)
+        except KilledWorker as error:
+            outcome.problems.append(
+                f"the worker grading it died {self.allowed_failures + 1} times (the last was "
+                f"{safe_text(getattr(error.last_worker, 'address', '?'), 100)}): out of memory or killed? "
+                "see that worker's log")
+        except Exception as error:
+            outcome.problems.append(f"grading failed on the cluster ({type(error).__name__}: "
+                                    f"{safe_text(error, 300)})")
+        finally:
+            future.release()
+        self.finish(outcome, seconds)
+
+    def finish(self, outcome, seconds):
+        if outcome.student in self.recorded:
+            return
+        self.recorded.add(outcome.student)
+        outcome.problems = [safe_text(problem, 2000) for problem in outcome.problems]
+        outcome.seconds = outcome.seconds or seconds
+        self.report(outcome)
+
+    def scheduler_lost(self):
+        """The client lost the scheduler: every student not reported yet is not graded, and says so."""
+        left = [outcome for _, _, _, outcome, _ in self.running.values()]
+        left += [outcome for _, _, _, outcome, _ in self.ready]
+        left += [_outcome(job.student) for job in self.waiting]
+        self.running.clear()
+        self.ready.clear()
+        self.waiting.clear()
+        for outcome in sorted(left, key=lambda o: o.student):
+            outcome.problems.append(f"the Dask scheduler at {self.address} was lost before this student was "
+                                    "graded: run the same command again to grade them")
+            self.finish(outcome, 0.0)
 
 
-def _scheduler_lost(address, pending, recorded, report):
-    """The client lost the scheduler: every student still pending is not graded, and says so."""
-    for student, (job, started, extras, outcome) in sorted(pending.items()):
-        if student not in recorded:
-            recorded.add(student)
-            outcome.problems.append(f"the Dask scheduler at {address} was lost before this student's result "
-                                    "came back: run the same command again to grade them")
-            _finish(outcome, started, report)
-    pending.clear()
-
+def _outcome(student):
+    from .autograde import Outcome
+    return Outcome(student)
