@@ -83,8 +83,8 @@ def breast_cancer(rng, m_train):
 # --- Task 1: log-softmax ---------------------------------------------------------------------------
 
 def check_log_softmax(student, Z):
-    hint = (f"A probability can overflow or vanish with logits as large as {max_abs(Z):g}: find a way to the "
-            "log-probabilities that never takes the log of an exponential.")
+    hint = (f"With logits as large as {max_abs(Z):g}, an exponential overflows or a probability rounds to 0: "
+            "simplify the log of the softmax on paper until neither can happen.")
     got = as_array(student.call("log_softmax", Z, hint=hint), Z.shape, "log_softmax(Z)")
     expected, tol = keras_log_softmax(Z), 1e-10 * (1 + max_abs(Z))
     if not max_abs(got - expected) <= tol:
@@ -184,10 +184,10 @@ def check_training(student, X, y, learning_rate, steps):
 def check_experiment(student, rng, m_train):
     what = "tuned_hyperparameters()"
     learning_rate, steps = as_sequence(student.call("tuned_hyperparameters"), 2, what, "a pair (learning_rate, steps)")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
-        raise Failed(f"{what} returned the learning rate {learning_rate!r}: it should be a positive number")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= BUDGET:
-        raise Failed(f"{what} returned {steps!r} steps: the budget is an int from 1 to {BUDGET}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0 \
+            or isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= BUDGET:
+        raise Failed(f"{what} returned the learning rate {learning_rate!r} and {steps!r} steps: a positive number, "
+                     f"and an int from 1 to {BUDGET} (the budget)")
     X, y, X_val, y_val = breast_cancer(rng, m_train)
     w, b = check_training(student, X, y, float(learning_rate), steps)
     accuracy = float(np.mean(((X_val @ w + b) > 0) == y_val))

@@ -1,12 +1,8 @@
 """The checks of assignment 2 (chapters/02_mlp/assignment_02.ipynb): the forward pass of a ReLU network
-of any depth with its cache, its backward pass, and its training on the digits within a step budget,
-compared with Keras, tf.GradientTape and gradient descent replayed here.
-
-Per task, *what is asked* (the function, its inputs, the points in the notebook) is in the task's
-section; *how the answer is known* in the references just below. In the notebook
-`tests.run("forward_test", globals())` runs a check on the student's machine; at grading time the
-grader runs the same checks in its own process, the hidden ones on inputs drawn from `rng`,
-different for every student.
+of any depth with its cache, its backward pass, and its training on the digits within a step budget.
+Per task, *what is asked* (function, inputs) is in the task's section; *how the answer is known*
+(Keras, tf.GradientTape, gradient descent replayed here) in the references. The hidden checks draw
+their inputs from `rng`, different for every student at grading time.
 """
 import numpy as np
 
@@ -28,8 +24,7 @@ def network_from(rng, sizes, bias=0.1):
     return params
 
 
-def keras_model(params, output="softmax", hidden="relu"):
-    """A float64 keras.Sequential of Dense layers holding params."""
+def keras_model(params, output="softmax", hidden="relu"):    # a float64 keras.Sequential holding params
     keras, _ = keras_and_tf()
     units = [params[k].shape[1] for k in range(0, len(params), 2)]
     model = keras.Sequential([keras.Input(shape=(params[0].shape[0],), dtype="float64")]
@@ -41,7 +36,7 @@ def keras_model(params, output="softmax", hidden="relu"):
 
 @serialized
 def keras_forward(X, params):
-    """P of the Keras model, and the (A_prev, Z) of every layer."""
+    """P of the Keras model, and (A_prev, Z) of every layer."""
     keras, tf = keras_and_tf()
     A, cache, layers = tf.constant(X), [], keras_model(params, output=None, hidden=None).layers
     for k, layer in enumerate(layers):
@@ -61,7 +56,7 @@ def tape_gradients(X, Y, params):
     return [g.numpy() for g in tape.gradient(loss, model.trainable_weights)]
 
 
-def numpy_forward(X, params):
+def numpy_forward(X, params):    # what the replay and the scoring use
     A, cache = X, []
     for k in range(0, len(params), 2):
         Z = A @ params[k] + params[k + 1]
@@ -104,17 +99,11 @@ def close(a, b, tol):
     return a.shape == b.shape and max_abs(a - b) <= tol
 
 
-def as_arrays(value, params, what):
-    """value as a list of arrays with the shapes of params."""
-    items = as_sequence(value, len(params), what, f"a list of {len(params)} arrays, one per array of params")
-    return [as_array(v, p.shape, f"item {k} of the list {what} returns") for k, (v, p) in enumerate(zip(items, params))]
-
-
 # --- Task 1: the forward pass and its cache ------------------------------------------------------------
 
 def check_forward(student, X, params):
     (P_ref, cache_ref), L = keras_forward(X, params), len(params) // 2
-    hint = "Use a stable softmax (Assignment 1)."
+    hint = "Use a stable softmax (chapter 1)."
     P, cache = as_sequence(student.call("forward", X, params, hint=hint), 2, "forward(X, params)", "a pair (P, cache)")
     P = as_array(P, P_ref.shape, "the P it returns")
     if not close(P, P_ref, 1e-12) and close(P, softmax(np.maximum(cache_ref[-1][1], 0.0)), 1e-12):
@@ -132,22 +121,19 @@ def check_forward(student, X, params):
         assert_close(Z, Z_ref, f"cache[{k}][1], the pre-activation of layer {k + 1},", "Keras's", tol)
 
 
-def visible_networks():
-    """X, params and one-hot Y of 4 -> 6 -> 5 -> 3 (m = 8) and of 3 -> 4 -> 2 (m = 5)."""
+def visible_networks():    # X, params and one-hot Y of 4 -> 6 -> 5 -> 3 (m = 8) and 3 -> 4 -> 2 (m = 5)
     return [(normal(1, (8, 4)), network_from(np.random.default_rng(2), [4, 6, 5, 3]), one_hot(3, 8, 3)),
             (normal(4, (5, 3)), network_from(np.random.default_rng(5), [3, 4, 2]), one_hot(6, 5, 2))]
 
 
 def hidden_networks(rng):
-    """One example and one hidden unit, no hidden layer, four hidden layers, logits of thousands,
-    random sizes, and hidden pre-activations exactly 0 (zero biases, an input of zeros)."""
-    cases = []
-    for m, sizes, scale in [(1, [3, 1, 2], 1.0), (6, [5, 3], 1.0), (16, [2, 8, 8, 8, 8, 2], 1.0),
-                            (10, [4, 7, 5], 30.0), (int(rng.integers(2, 30)), [4, int(rng.integers(1, 12)), 6], 1.0)]:
-        cases.append((rng.normal(scale=scale, size=(m, sizes[0])), [p * scale for p in network_from(rng, sizes)]))
-    X, params = rng.normal(size=(6, 3)), network_from(rng, [3, 5, 4, 2], bias=0.0)
-    X[int(rng.integers(0, 6))] = 0.0
-    return cases + [(X, params)]
+    """One example, no hidden layer, four, huge logits, random sizes, pre-activations of exactly 0."""
+    cases = [(rng.normal(scale=scale, size=(m, sizes[0])), [p * scale for p in network_from(rng, sizes, bias)])
+             for m, sizes, scale, bias in [(1, [3, 1, 2], 1, 0.1), (6, [5, 3], 1, 0.1), (10, [4, 7, 5], 30, 0.1),
+                                           (16, [2, 8, 8, 8, 8, 2], 1, 0.1), (6, [3, 5, 4, 2], 1, 0.0),
+                                           (int(rng.integers(2, 30)), [4, int(rng.integers(1, 12)), 6], 1, 0.1)]]
+    cases[4][0][int(rng.integers(0, 6))] = 0.0      # zero biases and an input of zeros
+    return cases
 
 
 @TASKS.visible("forward_test", "Task 1: the visible tests pass.")
@@ -174,9 +160,9 @@ def check_backward(student, X, Y, params):
     if L > 1 and shapes != [p.shape for p in params] and shapes == last_first:
         raise Failed("your gradients come last layer first: return them in the order of params")
     for k, g in enumerate(grads):
-        hint = ": is it transposed?" if shapes[k] == params[k].shape[::-1] and params[k].ndim == 2 else ""
-        if shapes[k] != params[k].shape and hint:
-            raise Failed(f"{names[k]} should have shape {params[k].shape}, but has shape {shapes[k]}{hint}")
+        if shapes[k] != params[k].shape and shapes[k] == params[k].shape[::-1]:
+            raise Failed(f"{names[k]} should have shape {params[k].shape}, but has shape {shapes[k]}: "
+                         "is it transposed?")
         grads[k] = as_array(g, params[k].shape, names[k])
     expected = tape_gradients(X, Y, params)
     tols = [1e-12 * (1 + max_abs(e)) for e in expected]
@@ -214,9 +200,10 @@ def backward_hidden(student, rng):
 # --- Task 3: train a network on the digits within a step budget -----------------------------------------
 
 def check_training(student, X, y, params, learning_rate, steps):
-    """train_mlp must return the replay's params; returns them."""
     what = f"train_mlp(X {X.shape}, y, params, learning_rate={learning_rate:g}, steps={steps})"
-    got = as_arrays(student.call("train_mlp", X, y, params, learning_rate, steps), params, what)
+    got = as_sequence(student.call("train_mlp", X, y, params, learning_rate, steps), len(params), what,
+                      f"a list of {len(params)} arrays, one per array of params")
+    got = [as_array(v, p.shape, f"item {k} of the list it returns") for k, (v, p) in enumerate(zip(got, params))]
     ref = replay(X, y, params, learning_rate, steps)
 
     def same(other):
@@ -244,10 +231,10 @@ def check_experiment(student, rng, m_train):
     count = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     if count > MAX_PARAMETERS:
         raise Failed(f"{what} describes a network of {count} parameters, over the limit of {MAX_PARAMETERS}")
-    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
-        raise Failed(f"{what} returned the learning rate {learning_rate!r}: it should be a positive number")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= BUDGET:
-        raise Failed(f"{what} returned {steps!r} steps: the budget is an int from 1 to {BUDGET}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0 \
+            or isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= BUDGET:
+        raise Failed(f"{what} returned the learning rate {learning_rate!r} and {steps!r} steps: a positive number, "
+                     f"and an int from 1 to {BUDGET} (the budget)")
     X, y, X_val, y_val = digits(rng, m_train)
     params = check_training(student, X, y, network_from(rng, sizes, bias=0.0), float(learning_rate), steps)
     accuracy = float(np.mean(np.argmax(numpy_forward(X_val, params)[0], axis=1) == y_val))
@@ -257,7 +244,7 @@ def check_experiment(student, rng, m_train):
                      f"correctly, below the target {TARGET}: compare settings on a split of your own")
 
 
-def small_problem(rng, m, sizes):
+def small_problem(rng, m, sizes):    # X, y and params of a small network
     return rng.uniform(size=(m, sizes[0])), rng.integers(0, sizes[-1], size=m), network_from(rng, sizes)
 
 

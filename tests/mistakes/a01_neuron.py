@@ -36,9 +36,9 @@ MISTAKES = {
         },
         "scores": {"log_softmax": 0, "mse_gradients": 0, "training": 0},
         "messages": {
-            "log_softmax_test": "never takes the log of an exponential",
+            "log_softmax_test": "an exponential overflows or a probability rounds to 0",
             "mse_gradients_test": "is m=8 times too large: look at how the loss averages over the batch",
-            "training_test": "returned 100 steps: the budget is an int from 1 to 10",
+            "training_test": "and 100 steps: a positive number, and an int from 1 to 10 (the budget)",
         },
     },
     "shift_without_normalising__half_gradient__raw_columns": {
