@@ -52,6 +52,12 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+try:    # only grading on a cluster needs Dask (dispatch_on_cluster says so if it is missing)
+    import distributed
+    from distributed.diagnostics.plugin import WorkerPlugin
+except ImportError:
+    distributed, WorkerPlugin = None, object
+
 from . import sandbox, submission
 from .checks import for_assignment
 from .course import CannotRun
@@ -138,9 +144,8 @@ def unfit(assignment, wanted, unsafe):
 
 def _here():
     try:
-        from distributed import get_worker
-        return get_worker().address
-    except (ImportError, ValueError):
+        return distributed.get_worker().address
+    except (AttributeError, ValueError):
         return platform.node()
 
 
@@ -191,6 +196,21 @@ def _warm_up():
     if _warm.acquire(blocking=False):
         from .checks import references
         threading.Thread(target=references.warm_up, daemon=True).start()
+
+
+def close_spares():
+    """Stop the kernels this worker started ahead and never used."""
+    for spares in list(_spares.values()):
+        spares.close()
+    _spares.clear()
+
+
+class CloseSpares(WorkerPlugin):
+    """Registered by each run: when a worker closes, it stops its spare kernels (see close_spares)."""
+    name = "grader-close-spares"
+
+    def teardown(self, worker):
+        close_spares()
 
 
 def dask_setup(worker):
@@ -277,7 +297,11 @@ def dispatch_on_cluster(jobs, address, report, out, at_once=None):
     death of that worker would count against it too. Returns the run's figures: {"workers",
     "threads", "tasks", "sent", "received", "lost", "retried"} (bytes of notebooks sent and received).
     Raises course.CannotRun if the cluster cannot grade (no scheduler, no worker, a worker unfit)."""
-    from distributed import Client
+    try:    # only this mode needs Dask: requirements.txt pins it, the package's [grading] does not
+        from distributed import Client
+    except ImportError:
+        raise CannotRun("Grading on a Dask cluster needs Dask distributed in this environment: install the "
+                        "versions that requirements.txt pins (`pip install -r requirements.txt`).") from None
     quiet = logging.getLogger("distributed")
     level, quiet.level = quiet.level, logging.CRITICAL     # our own lines say what happens
     try:
@@ -339,6 +363,7 @@ class _Run:
 
     def run(self):
         self.check_workers()
+        self.client.register_plugin(CloseSpares(), name=CloseSpares.name)
         self.client.subscribe_topic("all", self.on_event)
         try:
             while len(self.recorded) < len(self.jobs):
@@ -397,7 +422,6 @@ class _Run:
             future.add_done_callback(lambda done, student=job.student: self.events.put(("done", student, done)))
 
     def handle(self, kind, *what):
-        from distributed import KilledWorker
         if kind == "lost":
             worker, processing, expected = what
             ours = sorted(self.keys[k] for k in processing if k in self.keys and self.keys[k] in self.running)
@@ -421,7 +445,7 @@ class _Run:
                                             for text in result.get("notebooks", {}).values())
             outcome.seconds = seconds + result.get("seconds", 0.0)
             stage(job, result, extras, outcome)
-        except KilledWorker as error:
+        except distributed.KilledWorker as error:
             outcome.problems.append(
                 f"the worker grading it died {self.allowed_failures + 1} times (the last was "
                 f"{safe_text(getattr(error.last_worker, 'address', '?'), 100)}): out of memory or killed? "
