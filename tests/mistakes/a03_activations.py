@@ -24,15 +24,29 @@ ACTIVATIONS = (
     "    return np.where({corner}, 1.0, 0.0 if name == 'relu' else negative_slope)\n")
 STABLE_SIGMOID = "e = np.exp(-np.abs(z))\n        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))"
 
-# Task 3, right but for `{dY}` (the gradient at the output) and `{at}` (where f' is taken).
+# Task 2, right but for `{slope}` (the derivative, from t = tanh(u), c and k).
+GELU = (
+    "def gelu(z):\n"
+    "    return 0.5 * z * (1 + np.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z ** 3)))\n\n\n"
+    "def gelu_derivative(z):\n"
+    "    c, k = np.sqrt(2 / np.pi), 0.044715\n"
+    "    t = np.tanh(c * (z + k * z ** 3))\n"
+    "    return {slope}\n")
+NO_PRODUCT_RULE = "0.5 * (1 + t)"
+NO_CHAIN_FACTOR = "0.5 * (1 + t) + 0.5 * z * (1 - t ** 2)"
+INNER_WITHOUT_3 = "0.5 * (1 + t) + 0.5 * z * (1 - t ** 2) * c * (1 + k * z ** 2)"
+
+# Task 3, right but for `{gradient}` (dL/dY_hat) and `{at}` (where f' is taken).
 NORMS = (
+    "def mse_and_gradient(Y, Y_hat):\n"
+    "    return np.mean((Y_hat - Y) ** 2), {gradient}\n\n\n"
     "def kernel_gradient_norms(X, Y, params, activation):\n"
     "    L, A, cache = len(params) // 2, X, []\n"
     "    for l in range(1, L + 1):\n"
     "        Z = A @ params[2 * (l - 1)] + params[2 * (l - 1) + 1]\n"
     "        cache.append((A, Z))\n"
     "        A = activate(activation, Z) if l < L else Z\n"
-    "    dZ = {dY}\n"
+    "    dZ = mse_and_gradient(Y, A)[1]\n"
     "    norms = np.zeros(L)\n"
     "    for l in range(L, 0, -1):\n"
     "        norms[l - 1] = np.linalg.norm(cache[l - 1][0].T @ dZ)\n"
@@ -40,73 +54,72 @@ NORMS = (
     "            Z_below = cache[l - 2][1]\n"
     "            dZ = (dZ @ params[2 * (l - 1)].T) * derivative(activation, {at})\n"
     "    return norms\n")
-RIGHT = {"dY": "mse_and_gradient(Y, A)[1]", "at": "Z_below"}
+RIGHT_GRADIENT = "2 * (Y_hat - Y) / Y.size"
 
-# Task 5, right but for `{dead}` (the test that a unit is dead).
-DEAD = (
-    "def dead_fractions(X, params):\n"
-    "    fractions, A = [], X\n"
-    "    for k in range(0, len(params) - 2, 2):\n"
-    "        Z = A @ params[k] + params[k + 1]\n"
-    "        fractions.append({dead})\n"
-    "        A = np.maximum(Z, 0.0)\n"
-    "    return np.array(fractions)\n")
+# Task 4, right but for `{steps}` (the loop over epochs), `{bias}` (the bias update) and `{kernel}`
+# (the kernel seen by the backward pass), and the settings `{settings}`.
+TRAIN = (
+    "def train_network(X, Y, params, activation, learning_rate, epochs):\n"
+    "    f = gelu if activation == 'gelu' else (lambda z: activate(activation, z))\n"
+    "    df = gelu_derivative if activation == 'gelu' else (lambda z: derivative(activation, z))\n"
+    "    params, L = [p.copy() for p in params], len(params) // 2\n"
+    "    for _ in {steps}:\n"
+    "        A, cache = X, []\n"
+    "        for l in range(L):\n"
+    "            Z = A @ params[2 * l] + params[2 * l + 1]\n"
+    "            cache.append((A, Z))\n"
+    "            A = f(Z) if l < L - 1 else Z\n"
+    "        dZ = mse_and_gradient(Y, A)[1]\n"
+    "        for l in range(L - 1, -1, -1):\n"
+    "            W = params[2 * l]\n"
+    "            params[2 * l] = W - learning_rate * (cache[l][0].T @ dZ)\n"
+    "            {bias}\n"
+    "            if l > 0:\n"
+    "                dZ = (dZ @ {kernel}.T) * df(cache[l - 1][1])\n"
+    "    return params\n\n\n"
+    "def chosen_settings():\n"
+    "    return {settings}\n")
+RIGHT_TRAIN = {"steps": "range(epochs)", "kernel": "W", "settings": "'tanh', 0.03, 200",
+               "bias": "params[2 * l + 1] = params[2 * l + 1] - learning_rate * dZ.sum(axis=0)"}
+SUMMED = TRAIN.format(**RIGHT_TRAIN).replace("dZ = mse_and_gradient(Y, A)[1]", "dZ = 2 * (A - Y)")
 
 MISTAKES = {
-    "overflowing_sigmoid__mse_gradient_without_2__dead_counts_entries": {
+    "overflowing_sigmoid__gelu_without_product_rule__mse_gradient_without_2": {
         "code": {
             "activation_code": ACTIVATIONS.format(sigmoid="return 1 / (1 + np.exp(-z))", corner="z > 0"),
-            "mse_code": "def mse_and_gradient(Y, Y_hat):\n    return np.mean((Y_hat - Y) ** 2), (Y_hat - Y) / Y.size\n",
-            "dead_code": DEAD.format(dead="np.mean(Z <= 0)"),
+            "gelu_code": GELU.format(slope=NO_PRODUCT_RULE),
+            "norms_code": NORMS.format(gradient="(Y_hat - Y) / Y.size", at="Z_below"),
+            "regression_code": SUMMED,
         },
-        "scores": {"activation": 2, "mse": 0, "norms": 0, "vanishing": 1, "dead": 0},
+        "scores": {"activation": 1, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
-            "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError "
-                                 "(overflow encountered in exp)",
-            "mse_test": "the gradient it returns is half the right size: "
-                        "the derivative of (y_hat - y)^2 is 2 (y_hat - y)",
-            "norms_test": "returns are half the right size",
-            "vanishing_test": "returned 5, but the first layer's gradient norm falls below 0.001 first at depth 6",
-            "dead_test": "you counted the (example, unit) pairs with Z <= 0",
+            "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError (overflow encountered",
+            "gelu_test": "it misses a term of the product rule",
+            "norms_test": "returns are half the right size: look at the gradient of the loss at the output",
+            "regression_test": "follows the gradient of the summed squared error, not of its mean",
         },
     },
-    "relu_slope_1_at_zero__derivative_taken_at_A__dead_misses_exact_zeros": {
+    "relu_slope_1_at_zero__gelu_without_chain_factor__derivative_at_A__one_step_too_few": {
         "code": {
             "activation_code": ACTIVATIONS.format(sigmoid=STABLE_SIGMOID, corner="z >= 0"),
-            "norms_code": NORMS.format(**{**RIGHT, "at": "activate(activation, Z_below)"}),
-            "dead_code": DEAD.format(dead="np.mean(np.all(Z < 0, axis=0))"),
+            "gelu_code": GELU.format(slope=NO_CHAIN_FACTOR),
+            "norms_code": NORMS.format(gradient=RIGHT_GRADIENT, at="activate(activation, Z_below)"),
+            "regression_code": TRAIN.format(**{**RIGHT_TRAIN, "steps": "range(epochs - 1)"}),
         },
-        "scores": {"activation": 0, "mse": 2, "norms": 0, "vanishing": 2, "dead": 1},
+        "scores": {"activation": 0, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
-            "activation_test": "At the corner z = 0 TensorFlow takes the slope of the left side, relu'(0) = 0",
-            "norms_test": "you take the derivative of sigmoid at A = sigmoid(Z), the layer's output",
-            "dead_hidden": "a unit whose Z is exactly 0 on every example is dead too",
+            "activation_test": "Look at the corner z = 0",
+            "gelu_test": "the derivative of tanh(u) lacks the chain-rule factor du/dz",
+            "norms_test": "you evaluate the derivative of sigmoid at the layer's output A",
+            "regression_test": "takes one step too few",
         },
     },
-    "mse_gradient_divided_by_m__depth_counted_from_0": {
+    "gelu_inner_derivative_without_3__biases_never_updated__norms_by_gradient_tape": {
         "code": {
-            "mse_code": "def mse_and_gradient(Y, Y_hat):\n"
-                        "    return np.mean((Y_hat - Y) ** 2), 2 * (Y_hat - Y) / len(Y)\n",
-            "vanishing_code": (
-                "def vanishing_depth(X, Y, hidden, output, activation, threshold):\n"
-                "    for k in range(len(hidden) // 2):  # k hidden layers below the first one\n"
-                "        if kernel_gradient_norms(X, Y, hidden[:2 * k + 2] + output, activation)[0] < threshold:\n"
-                "            return k\n"
-                "    return None\n"),
-        },
-        "scores": {"activation": 3, "mse": 0, "norms": 2, "vanishing": 0, "dead": 2},
-        "messages": {
-            "mse_test": "is n=3 times too large: divide by m * n = 24, the number of entries the loss averages over, "
-                        "not by m = 8",
-            "norms_hidden": "returns are n=3 times too large",
-            "vanishing_test": "returned 5, but the first layer's gradient norm falls below 0.001 first at depth 6",
-        },
-    },
-    "summed_loss__gradient_norms_by_tf_gradient_tape": {
-        "code": {
-            "mse_code": "def mse_and_gradient(Y, Y_hat):\n"
-                        "    return np.sum((Y_hat - Y) ** 2), 2 * (Y_hat - Y) / Y.size\n",
+            "gelu_code": GELU.format(slope=INNER_WITHOUT_3),
             "norms_code": (
+                "def mse_and_gradient(Y, Y_hat):\n"
+                "    return np.mean((Y_hat - Y) ** 2), 2 * (Y_hat - Y) / Y.size\n\n\n"
                 "def kernel_gradient_norms(X, Y, params, activation):\n"
                 "    weights = [tf.Variable(p) for p in params]\n"
                 "    with tf.GradientTape() as tape:\n"
@@ -117,13 +130,29 @@ MISTAKES = {
                 "                A = keras.activations.get(activation)(A)\n"
                 "        loss = tf.reduce_mean((A - Y) ** 2)\n"
                 "    return np.array([np.linalg.norm(g) for g in tape.gradient(loss, weights)[0::2]])\n"),
+            "regression_code": TRAIN.format(**{**RIGHT_TRAIN, "bias": "pass"}),
         },
-        "scores": {"activation": 3, "mse": 0, "norms": 0, "vanishing": 0, "dead": 2},
+        "scores": {"activation": 2, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
-            "mse_test": "the loss it returns is 16 times too large: "
-                        "the loss is the mean over all m * n = 16 entries, not the sum",
+            "gelu_test": "the chain-rule factor du/dz is wrong",
             "norms_test": "kernel_gradient_norms uses tensorflow: write it yourself, with NumPy only",
-            "vanishing_test": "vanishing_depth uses tensorflow: write it yourself, with NumPy only",
+            "regression_hidden": "never updates the biases",
         },
+    },
+    "kernel_updated_before_the_gradient_passes_through_it": {
+        "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "kernel": "params[2 * l]"})},
+        "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
+        "messages": {"regression_test": "updates a layer's kernel before the gradient has passed back through it"},
+    },
+    "sigmoid_chosen_for_the_deep_network": {
+        "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "settings": "'sigmoid', 0.1, 200"})},
+        "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
+        "messages": {"regression_test": "look at what the activation's derivative does to the gradient on its way down",
+                     "regression_hidden": "below the target 0.25"},
+    },
+    "over_the_epoch_budget": {
+        "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "settings": "'tanh', 0.03, 500"})},
+        "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
+        "messages": {"regression_test": "the budget is a whole number from 1 to 200"},
     },
 }
