@@ -60,23 +60,6 @@ def keras_draws(shape, scale, mode, distribution, seed):
     return np.asarray(init(shape, dtype="float64"))
 
 
-def fans(shape):
-    """(fan_in, fan_out) as Keras computes them: (in, out) for a Dense kernel, times the receptive
-    field (the product of the leading dimensions) for a convolution kernel."""
-    if len(shape) == 1:
-        return shape[0], shape[0]
-    field = math.prod(shape[:-2])
-    return shape[-2] * field, shape[-1] * field
-
-
-def rule_std(shape, scale, mode, fan_of=fans):
-    """sqrt(scale / n), n the fan that `mode` names (at least 1): the standard deviation every
-    distribution of VarianceScaling has."""
-    fan_in, fan_out = fan_of(shape)
-    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-    return math.sqrt(scale / max(1.0, n))
-
-
 def digits(seed):
     """The digits (1797 images of 8 x 8 pixels), pixels scaled to mean 0 and standard deviation 1
     over the whole data set, in an order shuffled by `seed`: the first 1437 rows train, the last
@@ -127,15 +110,14 @@ def check_truncation(student, c, right, against):
     if abs(value - right) <= 1e-9 * right:
         return
     if abs(value - right ** 2) <= 1e-9 * right ** 2:
-        raise Failed(f"truncation_std({c}) returned {value:.10g}, the variance: return its square root, the "
-                     f"standard deviation {right:.10g}")
-    mass = math.erf(c / math.sqrt(2))
+        raise Failed(f"truncation_std({c}) returned {value:.10g}, the variance; the task asks for the standard "
+                     "deviation")
     unnormalized = math.sqrt(max(0.0, 1 - 2 * c * math.exp(-c * c / 2) / math.sqrt(2 * math.pi)))
     if abs(value - unnormalized) <= 1e-9 * unnormalized:
-        raise Failed(f"truncation_std({c}) returned {value:.10g}: you integrated z^2 times the normal density "
-                     f"over [-c, c] without dividing by P(|Z| <= c) = {mass:.6g}; the truncated density is "
-                     "the normal density divided by that probability")
-    raise Failed(f"truncation_std({c}) returned {value:.10g}, but {against} gives {right:.10g}")
+        raise Failed(f"truncation_std({c}) returned {value:.10g}: the density you integrate is not a "
+                     "probability density on [-c, c] (it does not integrate to 1 there)")
+    raise Failed(f"truncation_std({c}) returned {value:.10g}, which differs from {against} by "
+                 f"{abs(value - right):.3g}")
 
 
 @TASKS.visible("truncation_test", "Task 1: the visible tests pass.")
@@ -163,12 +145,12 @@ def check_scale(student, negative_slope):
         return
     a = negative_slope
     if abs(value - 2 / (1 + a)) <= 1e-8 * right:
-        raise Failed(f"{what} returned {value:.10g}: the negative side contributes a^2 (not a) times what the "
-                     "positive side does to E[f(z)^2], since f(z)^2 = a^2 z^2 there")
+        raise Failed(f"{what} returned {value:.10g}: the negative side's share of E[f(z)^2] is off; square the "
+                     "whole of f(z) there")
     if abs(value - moment) <= 1e-8 * moment:
-        raise Failed(f"{what} returned E[f(z)^2] = {value:.10g} itself: the scale is its inverse")
-    raise Failed(f"{what} returned {value:.10g}, but keeping the variance needs scale * E[f(z)^2] = 1 with "
-                 f"E[f(z)^2] = {moment:.10g} (numerical integration), so a scale of {right:.10g}")
+        raise Failed(f"{what} returned E[f(z)^2] itself: does the scale multiply it or undo it?")
+    raise Failed(f"{what} returned {value:.10g}, which does not keep the variance from layer to layer (checked "
+                 "against E[f(z)^2] by numerical integration): recompute E[f(z)^2] for the leaky ReLU")
 
 
 @TASKS.visible("scale_test", "Task 2: the visible tests pass.")
@@ -185,47 +167,50 @@ def scale_hidden(student, rng):
 
 # --- Task 3: VarianceScaling in NumPy --------------------------------------------------------------
 
+SWAPPED = {"fan_in": "fan_out", "fan_out": "fan_in", "fan_avg": "fan_avg"}
+
+
+def keras_fan(shape, mode):
+    """The fan that `mode` names for a kernel of this shape, by Keras's own compute_fans."""
+    keras_and_tf()
+    from keras.src.initializers.random_initializers import compute_fans
+    fan_in, fan_out = compute_fans(shape)
+    return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+
+
 def check_variance_scaling(student, shape, scale, mode, distribution, seed):
-    """Draws of the student's variance_scaling against as many of Keras's: bounds, std, KS test."""
+    """Draws of the student's variance_scaling against as many of Keras's: the spread, the support and a
+    two-sample Kolmogorov-Smirnov test; a known mistake is recognized by the spread it gives (the
+    fans it uses instead of Keras's, by Keras's own compute_fans)."""
     from scipy import stats
     what = f"variance_scaling({shape}, {scale:g}, '{mode}', '{distribution}', seed={seed})"
     ours = as_array(student.call("variance_scaling", shape, scale, mode, distribution, seed), shape,
                     f"the array {what} returns").ravel()
     theirs = keras_draws(shape, scale, mode, distribution, seed + 1).ravel()
-    std = rule_std(shape, scale, mode)
-    bound = {"uniform": math.sqrt(3) * std, "truncated_normal": 2 * std / keras_truncation_constant(),
-             "untruncated_normal": math.inf}[distribution]
-    if np.abs(theirs).max() > bound * (1 + 1e-9):                    # a grader bug, not the student's
-        raise RuntimeError(f"Keras's {distribution} draws exceed the bound {bound}: the check's rule is out of date")
     top = float(np.abs(ours).max())
     on_edges = float(np.mean(np.abs(ours) >= top * (1 - 1e-12)))     # a continuous law puts one draw there
     if distribution == "truncated_normal" and on_edges > 1e-3:
-        raise Failed(f"{what}: {on_edges:.1%} of the values sit exactly on the edges +-{top:.6g}: you clipped "
-                     "them, which piles mass on the edges; redraw every value outside the bounds instead")
+        raise Failed(f"{what}: {on_edges:.1%} of the values sit exactly on the edges +-{top:.6g}: clipping piles "
+                     "mass on the edges")
     ratio = ours.std() / theirs.std()
     if abs(ratio - 1) > STD_TOLERANCE:
-        message = (f"{what} has standard deviation {ours.std():.6g}, but Keras's draws have {theirs.std():.6g} "
-                   f"(the rule sqrt(scale / n) gives {std:.6g})")
-        swapped = rule_std(shape, scale, mode, lambda s: fans(s)[::-1]) / std
-        first_two = rule_std(shape, scale, mode, lambda s: (s[0], s[1])) / std if len(shape) > 2 else 0
-        last_two = rule_std(shape, scale, mode, lambda s: (s[-2], s[-1])) / std if len(shape) > 2 else 0
-        hints = [(keras_truncation_constant(), ": divide the normal's stddev by 0.87962566 so that the cut "
-                  "distribution has the right spread"),
-                 (1 / math.sqrt(3), ": the uniform distribution on [-limit, limit] has variance limit^2 / 3, "
-                  "so limit = sqrt(3 * scale / n)"),
-                 (swapped, ": you swapped fan_in and fan_out; for a Dense kernel (inputs, units), fan_in is "
-                  "shape[0], the number of inputs"),
-                 *[(factor, ": for a kernel of more than two dimensions, fan_in = shape[-2] * receptive field "
-                  "and fan_out = shape[-1] * receptive field, the receptive field being the product of "
-                  "shape[:-2]") for factor in (first_two, last_two)]]
-        for factor, hint in hints:
-            if factor and abs(ratio / factor - 1) <= STD_TOLERANCE:
-                message += hint
-                break
-        raise Failed(message)
-    if top > bound * (1 + 1e-9):
-        raise Failed(f"{what} returns values up to |w| = {top:.6g}, but Keras's lie within +-{bound:.6g}"
-                     + (" (two standard deviations of the normal it draws from)" if distribution != "uniform" else ""))
+        def spread(other_shape=shape, other_mode=mode):        # Keras's std for what a mistake amounts to
+            return math.sqrt(keras_fan(shape, mode) / keras_fan(other_shape, other_mode))
+        hints = [(keras_truncation_constant(), "the cut distribution is narrower than the normal it was cut "
+                  "from (Task 1)"), (1 / math.sqrt(3), "a uniform distribution on [-limit, limit] does not have "
+                  "the standard deviation limit")]
+        if mode != "fan_avg" and shape[0] != shape[-1]:
+            hints.append((spread(other_mode=SWAPPED[mode]), "fan_in and fan_out are swapped: which dimension "
+                          "of a kernel counts its inputs?"))
+        if len(shape) > 2:
+            hints += [(spread(other_shape=part), "a kernel of more than two dimensions has a receptive field: "
+                       "its leading dimensions count in both fans") for part in (shape[:2], shape[-2:])]
+        hint = next((text for factor, text in hints if abs(ratio / factor - 1) <= STD_TOLERANCE), "")
+        raise Failed(f"{what} has standard deviation {ours.std():.6g}, but Keras's draws have "
+                     f"{theirs.std():.6g}{': ' + hint if hint else ''}")
+    if distribution != "untruncated_normal" and top > 1.01 * np.abs(theirs).max():
+        raise Failed(f"{what} returns values up to |w| = {top:.6g}, beyond the bound of Keras's draws "
+                     f"({np.abs(theirs).max():.6g})")
     p = stats.ks_2samp(ours, theirs).pvalue
     if p < KS_P_MIN:
         raise Failed(f"{what} has the right spread but not Keras's distribution: a two-sample Kolmogorov-Smirnov "
@@ -252,8 +237,8 @@ def variance_scaling_hidden(student, rng):
     first = student.call("variance_scaling", (50, 40), 1.0, "fan_in", "uniform", seed)
     again = student.call("variance_scaling", (50, 40), 1.0, "fan_in", "uniform", seed)
     if not np.array_equal(np.asarray(first), np.asarray(again)):
-        raise Failed("variance_scaling called twice with the same seed gave different arrays: draw from "
-                     "np.random.default_rng(seed), so that a seed repeats, as Keras's seeded initializers do")
+        raise Failed("variance_scaling called twice with the same seed gave different arrays: a seed must "
+                     "repeat, as Keras's seeded initializers do")
 
 
 # --- Task 4: weights that let a deep ReLU network learn -------------------------------------------

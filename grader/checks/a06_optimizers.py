@@ -90,14 +90,13 @@ def rmsprop_variants(w, g, s, learning_rate, rho, epsilon):
 
 
 RMSPROP_HINTS = {
-    "epsilon outside the root": "you add epsilon outside the square root, sqrt(s) + epsilon; Keras's RMSprop "
-                                "adds it inside: g / sqrt(s + epsilon)",
-    "no root": "you divide by s + epsilon: divide by its square root, sqrt(s + epsilon) (the RMS of the gradients)",
-    "rho swapped": ("rho and 1 - rho are swapped: s = rho * s + (1 - rho) * g**2 keeps the fraction rho of the "
-                    "old average"),
-    "old average": "you divide by the old average s: update s with this step's gradient first, then divide by "
-                   "sqrt(s_new + epsilon)",
-    "plus": "the step goes uphill: subtract learning_rate * g / sqrt(s + epsilon) from w",
+    "epsilon outside the root": "epsilon is outside the square root; look where Keras's RMSprop adds it "
+                                "(keras/src/optimizers/rmsprop.py)",
+    "no root": "the step divides by the average of squared gradients itself: its size then depends on the "
+               "gradient's scale; what makes it scale-free?",
+    "rho swapped": "rho and 1 - rho are swapped: rho is the share the OLD average keeps",
+    "old average": "the step divides by last step's average: update s with this step's gradient first",
+    "plus": "the step goes uphill: check its sign",
 }
 
 
@@ -116,15 +115,13 @@ def adam_variants(w, g, m, v, t, learning_rate, beta_1, beta_2, epsilon):
 
 
 ADAM_HINTS = {
-    "paper": "you add epsilon to sqrt(v_hat), the corrected second moment, as the paper's Algorithm 1 does; Keras "
-             "adds it to sqrt(v), the uncorrected one, and puts both corrections in the step size: "
-             "learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)",
-    "inside": "you put epsilon inside the square root, sqrt(v_hat + epsilon), as the lecture notes do; Keras adds it "
-              "outside, to sqrt(v): learning_rate * sqrt(1 - beta_2**t) / (1 - beta_1**t) * m / (sqrt(v) + epsilon)",
-    "no correction": "there is no bias correction: Keras multiplies the step by sqrt(1 - beta_2**t) / (1 - beta_1**t)",
-    "t - 1": "the bias correction uses t - 1: at step t (t = 1 for the first step) it is 1 - beta**t",
-    "only m corrected": "only m is bias-corrected: the step size is learning_rate * sqrt(1 - beta_2**t) / "
-                        "(1 - beta_1**t), with the correction of v too",
+    "paper": "epsilon is added to the corrected second moment, as in the paper's Algorithm 1; Keras adds it "
+             "elsewhere and moves both corrections into the step size: read keras/src/optimizers/adam.py",
+    "inside": "epsilon is inside the square root, as in the lecture notes; Keras adds it elsewhere: read "
+              "keras/src/optimizers/adam.py",
+    "no correction": "there is no bias correction: the first steps are too small",
+    "t - 1": "the bias correction is one step late: which t does the first step use?",
+    "only m corrected": "only m is bias-corrected: v needs its correction too",
 }
 
 
@@ -152,17 +149,16 @@ def check_ewa(student, x, beta, bias_correction):
     if close(value, right, 1e-12):
         return
     if bias_correction and close(value, plain, 1e-12):
-        raise Failed(f"{what} is not bias-corrected: divide v_t by 1 - beta**t (t = 1 for the first value)")
+        raise Failed(f"{what} is not bias-corrected: its first values are too small (look at how far v_1 is from x[0])")
     if not bias_correction and close(value, right / (1 - beta ** t), 1e-12):
-        raise Failed(f"{what} is bias-corrected, but bias_correction is False: return the plain v_t")
+        raise Failed(f"{what} is bias-corrected, but bias_correction is False")
     if bias_correction and len(x) > 1 and close(value[1:], (plain / (1 - beta ** (t + 1)))[1:], 1e-12):
-        raise Failed(f"{what}: the correction is off by one step: divide the t-th average (t = 1, 2, ...) by "
-                     "1 - beta**t")
+        raise Failed(f"{what}: the correction is off by one step: which t belongs to the first value?")
     if close(value[1:], (plain[1:] + beta ** t[1:] * x[0]) / (1 - beta ** t[1:] if bias_correction else 1), 1e-12) \
             and not close(value[0], right[0], 1e-12):
-        raise Failed(f"{what} starts the average at v_0 = 0, not at x[0]: v_1 = (1 - beta) x[0]")
+        raise Failed(f"{what} starts the average at x[0]; Keras's slot starts at 0 (what is v_0?)")
     if close(value, np.array([(1 - beta) * xk for xk in x]) + 0 * right, 1e-12):
-        raise Failed(f"{what} does not carry the average from step to step: v_t = beta v_(t-1) + (1 - beta) x_t")
+        raise Failed(f"{what} does not carry the average from step to step: each value forgets the previous one")
     raise worst(what, value, right, "the averages that keras.optimizers.Adam keeps in its first-moment slot")
 
 
@@ -304,20 +300,21 @@ def check_rates(student, H):
     low, high = float(eigenvalues[0]), float(eigenvalues[-1])
     story = f"the eigenvalues of H go from {low:.6g} to {high:.6g}"
     if not abs(largest - 2 / high) <= 1e-9 * (2 / high):
-        hints = [(1 / high, "is 1 / lambda_max, where oscillation starts: divergence starts at 2 / lambda_max"),
-                 (2 / low, "uses the smallest eigenvalue: the steepest direction, lambda_max, limits the rate"),
-                 (2 / np.max(np.diag(H)), "uses the largest diagonal entry of H: the limit comes from its largest "
-                                          "eigenvalue (np.linalg.eigvalsh), which can be larger"),
-                 (2 / np.max(np.abs(H)), "uses the largest entry of H: the limit comes from its largest eigenvalue")]
+        hints = [(1 / high, "is where the steepest direction starts to oscillate, not where it diverges"),
+                 (2 / low, "comes from the flattest direction: which direction breaks first as the rate grows?"),
+                 (2 / np.max(np.diag(H)), "uses the diagonal of H: that is only right when H is diagonal; "
+                                          "think in H's eigenvectors"),
+                 (2 / np.max(np.abs(H)), "uses the largest entry of H: think in H's eigenvectors")]
         for value, text in hints:
             if abs(largest - value) <= 1e-9 * abs(value) and abs(value - 2 / high) > 1e-9 * (2 / high):
                 raise Failed(f"the largest stable rate {largest:.6g} that {what} returns {text} ({story})")
-        raise Failed(f"the largest stable rate that {what} returns is {largest:.6g}, but {story}, so gradient "
-                     f"descent diverges above {2 / high:.6g}")
+        raise Failed(f"the largest stable rate that {what} returns is {largest:.6g}, but {story}: at that rate "
+                     f"{'gradient descent diverges' if largest > 2 / high else 'a larger rate is still stable'}")
     if not abs(best - 2 / (low + high)) <= 1e-9 * (2 / (low + high)):
-        extra = " (that is 1 / lambda_max)" if abs(best - 1 / high) <= 1e-9 / high else ""
-        raise Failed(f"the best rate that {what} returns is {best:.6g}{extra}, but {story}: the rate that makes the "
-                     f"slowest direction contract fastest is 2 / (lambda_min + lambda_max) = {2 / (low + high):.6g}")
+        extra = (": it makes the steepest direction converge in one step, but the slowest then crawls"
+                 if abs(best - 1 / high) <= 1e-9 / high else "")
+        raise Failed(f"the best rate that {what} returns is {best:.6g}{extra}; {story}. The best rate makes the "
+                     "slowest-contracting direction contract as fast as possible: balance the two extreme directions")
 
 
 @TASKS.visible("rates_test", "Task 4: the visible tests pass.")

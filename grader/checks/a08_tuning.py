@@ -9,6 +9,7 @@ ones draw their inputs from `rng`, which is different for every student.
 """
 import numpy as np
 
+from . import references as ref
 from .core import Failed, Tasks, as_array, as_sequence, max_abs
 
 TASKS = Tasks(numpy_only=True)
@@ -44,15 +45,17 @@ def check_diagnosis(student, human, train, val, test, tolerance):
     sizes = gaps(human, train, val, test)
     listing = ", ".join(f"{name} {sizes[name]:.4g}" for name in PROBLEMS)
     hint = ""
-    if got == "variance" and val - human > max(sizes.values()) and right != "variance":
+    if right != "none" and got != "none" and abs(sizes[got] - sizes[right]) <= 1e-12:
+        hint = f": {got!r} and {right!r} tie; read again which one the task says wins a tie"
+    elif got == "variance" and val - human > max(sizes.values()) and right != "variance":
         hint = ": variance is the gap from training to validation error (val - train), not from the human level"
     elif got == "mismatch" and test - train > max(sizes.values()):
         hint = ": the mismatch is the gap from validation to test error (test - val), not from training error"
     elif right == "none":
-        hint = f": no gap is larger than the tolerance {tolerance:g}, so the answer is 'none'"
+        hint = f": is any of them larger than the tolerance {tolerance:g}?"
     elif got == "avoidable bias" and train - human < 0:
         hint = ": a model better than the human level on its training set has no avoidable bias (the gap counts as 0)"
-    raise Failed(f"{what} returned {got!r}, but the gaps are {listing}, so the answer is {right!r}{hint}")
+    raise Failed(f"{what} returned {got!r}, but the gaps are {listing}{hint}")
 
 
 VISIBLE_PROFILES = [
@@ -100,8 +103,8 @@ def check_sampler(student, low, high, size, seed):
         raise Failed(f"{what} returned {samples[outside][0]:.6g}, outside [{low:.4g}, {high:.4g}]")
     again = as_array(student.call("log_uniform", low, high, size, seed), (size,), f"the array {what} returns")
     if not np.array_equal(samples, again):
-        raise Failed(f"{what} returned different numbers when called twice: draw them from "
-                     "np.random.default_rng(seed), so that one seed always gives the same samples")
+        raise Failed(f"{what} returned different numbers when called twice: one seed must always give the same "
+                     "samples")
     if size < 50:
         return
     other = as_array(student.call("log_uniform", low, high, size, seed + 1), (size,), "its array")
@@ -115,8 +118,7 @@ def check_sampler(student, low, high, size, seed):
     raise Failed(f"the logarithms of the {size} numbers {what} returns are not uniform between log(low) and "
                  f"log(high) (Kolmogorov-Smirnov D = {statistic:.3f}, p = {p:.2g}): half of them should be below "
                  f"the geometric mean sqrt(low * high) = {np.sqrt(low * high):.4g}, but {below:.0%} are"
-                 + (" (numbers uniform between low and high crowd the top decade: draw the exponent uniformly)"
-                    if below < 0.35 else ""))
+                 + (" (numbers uniform between low and high crowd the top decade)" if below < 0.35 else ""))
 
 
 @TASKS.visible("sampler_test", "Task 2: the visible tests pass.")
@@ -254,33 +256,24 @@ def finer_hidden(student, rng):
 #
 # The student writes train_softmax(X, y, learning_rate, epochs) -> (W, b), full-batch gradient descent
 # from zero weights, and tuned_hyperparameters() -> (learning_rate, epochs). The checks replay the same
-# gradient descent here (gradient_descent) and require: epochs <= BUDGET; the student's weights equal
-# the replay's (so they come from that routine, with those settings, and nothing else); and, from those
+# descent in Keras (references.descent) and require: epochs <= BUDGET; the student's weights equal the
+# replay's (so they come from that routine, with those settings, and nothing else); and, from those
 # weights, a validation accuracy >= TARGET on rows that never enter the student's kernel.
 
 BUDGET = 300        # Task 5: the most epochs allowed
 CLASSES = 10
 
 
-def digits_split(rng, m_train):
+def digits_split(seed, m_train):
     """The digits, pixels scaled to [0, 1], split at random into m_train training rows and the rest."""
-    from sklearn.datasets import load_digits
-    X, y = load_digits(return_X_y=True)
-    rows = np.random.default_rng(rng).permutation(len(X))
-    X = X / 16.0
-    return X[rows[:m_train]], y[rows[:m_train]], X[rows[m_train:]], y[rows[m_train:]]
+    return ref.digits(seed, m_train, 1797 - m_train)
 
 
 def gradient_descent(X, y, learning_rate, epochs):
-    """The reference: `epochs` steps of full-batch gradient descent on the mean cross-entropy of a
-    softmax regression (d inputs, 10 classes) from zero weights; returns (W (d, 10), b (10,))."""
-    m, d = X.shape
-    Y = np.eye(CLASSES)[np.asarray(y, dtype=int)]
-    W, b = np.zeros((d, CLASSES)), np.zeros(CLASSES)
-    for _ in range(epochs):
-        G = (softmax(X @ W + b) - Y) / m                  # dL/dZ of the mean cross-entropy (m, 10)
-        W, b = W - learning_rate * (X.T @ G), b - learning_rate * G.sum(axis=0)
-    return W, b
+    """(W (d, 10), b (10,)) after `epochs` full-batch steps of keras.optimizers.SGD on a float64 Dense
+    softmax layer from zero weights, with Keras's mean sparse categorical cross-entropy."""
+    start = [np.zeros((X.shape[1], CLASSES)), np.zeros(CLASSES)]
+    return tuple(ref.descent(X, y, start, ["softmax"], learning_rate, epochs))
 
 
 def softmax(Z):
@@ -315,14 +308,14 @@ def check_training(student, X, y, learning_rate, epochs):
     if epochs > 0 and max_abs(W) == 0 and max_abs(b) == 0:
         raise Failed(f"{what} returned zero weights: it should start from zeros and then take {epochs} steps")
     if max_abs(b) == 0 and max_abs(b_ref) > 0:
-        raise Failed(f"{what} returned b = 0: update the bias too, with the gradient (P - Y).sum(axis=0) / m")
+        raise Failed(f"{what} returned b = 0: the bias never moved, but it has a gradient too")
     for n in (epochs - 1, epochs + 1):
         if n >= 0 and weights_close(W, b, *gradient_descent(X, y, learning_rate, n)):
             raise Failed(f"{what} took {n} step{'' if n == 1 else 's'} instead of {epochs}: one step per epoch, "
                          "exactly `epochs` of them")
     if weights_close(W, b, *gradient_descent(X, y, learning_rate * m, epochs)):
-        raise Failed(f"{what} used the gradient of the summed cross-entropy: the loss is the mean over the {m} "
-                     "examples, so divide the gradient by m")
+        raise Failed(f"{what} took steps {m} times too large, as the gradient of the summed cross-entropy would: "
+                     f"the loss is the mean over the {m} examples")
     loss, loss_ref = mean_cross_entropy(X, y, W, b), mean_cross_entropy(X, y, W_ref, b_ref)
     difference = max(max_abs(W - W_ref), max_abs(b - b_ref))
     if loss < loss_ref - 1e-9:
@@ -330,8 +323,8 @@ def check_training(student, X, y, learning_rate, epochs):
                      f"of {goal}: it trained longer, or with another optimizer, than the epochs and the learning "
                      f"rate it was given (the weights differ by up to {difference:.3g})")
     raise Failed(f"{what} returned weights that differ from those of {goal} by up to {difference:.3g} "
-                 f"(training loss {loss:.6g} instead of {loss_ref:.6g}): check the softmax, the gradient "
-                 "(P - Y) / m of the mean cross-entropy, and that W and b start at zero")
+                 f"(training loss {loss:.6g} instead of {loss_ref:.6g}): check the softmax, the gradient of the "
+                 "mean cross-entropy, and that W and b start at zero")
 
 
 def check_choice(student):

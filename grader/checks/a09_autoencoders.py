@@ -12,6 +12,7 @@ inputs from `rng`, which is different for every student.
 import numpy as np
 
 from .core import Failed, Tasks, as_array, as_sequence, assert_close, max_abs
+from . import references as ref
 from .references import keras_and_tf, normal, serialized
 
 TASKS = Tasks(numpy_only=True)
@@ -55,13 +56,13 @@ def tied_uses(X, W, b, c):
 
 def scale_hints(m, d):
     """The factors of the usual mistakes of the mean: (factor, text), for assert_close."""
-    return [(m * d, f"is m * d = {m * d} times too large: Keras's mean squared error is the mean over all m * d "
-                    f"entries of X (m = {m} examples, d = {d} features), so dL/dX_hat = 2 (X_hat - X) / (m d)"),
-            (d, f"is d = {d} times too large: you divided by m only; Keras's mean squared error averages over "
-                "the d features of each example too, so dL/dX_hat = 2 (X_hat - X) / (m d)"),
-            (m, f"is m = {m} times too large: you divided by d only; Keras's mean squared error averages over "
-                "the m examples of the batch too, so dL/dX_hat = 2 (X_hat - X) / (m d)"),
-            (0.5, "is half of what it should be: the derivative of (X_hat - X)^2 is 2 (X_hat - X)")]
+    return [(m * d, f"is m * d = {m * d} times too large: Keras's mean squared error is a mean over every entry "
+                    f"of X (m = {m} examples, d = {d} features)"),
+            (d, f"is d = {d} times too large: Keras's mean squared error averages over the d features of each "
+                "example too, not only over the examples"),
+            (m, f"is m = {m} times too large: Keras's mean squared error averages over the m examples of the "
+                "batch too, not only over the features"),
+            (0.5, "is half of what it should be: look again at the derivative of the square")]
 
 
 def check_tied(student, X, W, b, c):
@@ -75,8 +76,7 @@ def check_tied(student, X, W, b, c):
     assert_close(db, right_db, "db", "tf.GradientTape", 1e-10 * (1 + max_abs(right_db)), scale_hints(m, d))
     tol = 1e-10 * (1 + max_abs(right_dW))
     transposed = (f"dW, the first array {what} returns, is transposed: dL/dW has the shape of W, (d, k) = "
-                  f"{(d, k)}. The decoder's use gives (dL/dZ2)^T H, of shape (d, k); H^T (dL/dZ2) is the gradient "
-                  "with respect to W^T")
+                  f"{(d, k)}; the decoder uses W transposed, so its share must be transposed back")
     if d != k and isinstance(reply[0], np.ndarray) and reply[0].shape == (k, d):
         raise Failed(transposed)
     dW = as_array(reply[0], W.shape, "dW, the first array it returns")
@@ -85,11 +85,11 @@ def check_tied(student, X, W, b, c):
         if d == k and max_abs(dW - right_dW.T) <= tol:
             raise Failed(transposed)
         if max_abs(dW - encoder) <= tol:
-            raise Failed(f"dW, from {what}, is only the encoder's use of W (X^T dL/dZ1): W is also the decoder's "
-                         "kernel (transposed), so dL/dW is the sum of both uses: add (dL/dZ2)^T H")
+            raise Failed(f"dW, from {what}, has only the encoder's share: W is also the decoder's kernel "
+                         "(transposed), and each use of a weight adds to its gradient")
         if max_abs(dW - decoder) <= tol:
-            raise Failed(f"dW, from {what}, is only the decoder's use of W ((dL/dZ2)^T H): W is also the encoder's "
-                         "kernel, so dL/dW is the sum of both uses: add X^T dL/dZ1")
+            raise Failed(f"dW, from {what}, has only the decoder's share: W is also the encoder's kernel, and "
+                         "each use of a weight adds to its gradient")
     assert_close(dW, right_dW, "dW", "tf.GradientTape", tol, scale_hints(m, d))
 
 
@@ -209,8 +209,8 @@ def no_given_entry(student, Y, Y_hat, name):
             raise Failed(f"{what} divides 0 by 0 ({failure}): raise a ValueError that says that no entry "
                          "is given") from None
         raise
-    raise Failed(f"{what} returned {got!r}: with no given entry the mean is undefined, so raise a ValueError "
-                 "(raise ValueError(\"no given entry\"))")
+    raise Failed(f"{what} returned {got!r}: with no given entry the mean is undefined, and the task asks for a "
+                 "ValueError that says so")
 
 
 def check_masked(student, Y, Y_hat):
@@ -221,14 +221,13 @@ def check_masked(student, Y, Y_hat):
     value = student.call("masked_mse", Y, Y_hat)
     if isinstance(value, float) and np.isnan(value) or \
             isinstance(value, np.ndarray) and value.dtype.kind == "f" and np.isnan(value).any():
-        raise Failed(f"{what} returned NaN: the missing ratings (NaN) got into the sum. Take only the given "
-                     "entries (np.isnan(Y) marks the missing ones)")
+        raise Failed(f"{what} returned NaN: the missing ratings (NaN) got into the sum")
     loss = float(as_array(value, (), what))
     zeros = np.sum((Y_hat - np.where(given, Y, 0.0)) ** 2)
     if n < size and abs(loss - zeros / size) <= 1e-10 * (1 + zeros / size):
-        raise Failed(f"{what} returned {loss:.10g}, which counts the missing ratings as ratings of 0; it should "
-                     f"be {right_loss:.10g}, the mean over the given entries only (the others are unknown, not 0)")
-    hints = ([(n / size, f"is divided by all {size} entries: divide by the number of GIVEN entries ({n})")]
+        raise Failed(f"{what} returned {loss:.10g}, which counts the missing ratings as ratings of 0: they are "
+                     "unknown, not 0")
+    hints = ([(n / size, f"is divided by all {size} entries, given or not: the mean is over the {n} given ones")]
              if n < size else [])
     assert_close(np.array(loss), np.array(right_loss), what, "the masked mean (Keras's squared error weighted "
                  "by the mask)", 1e-10 * (1 + right_loss), hints)
@@ -236,16 +235,15 @@ def check_masked(student, Y, Y_hat):
     what = f"masked_mse_gradient(Y {Y.shape}, Y_hat)"
     grad = student.call("masked_mse_gradient", Y, Y_hat)
     if isinstance(grad, np.ndarray) and grad.shape == Y.shape and grad.dtype.kind == "f" and np.isnan(grad).any():
-        raise Failed(f"{what} contains NaN where Y is missing: the loss does not depend on those entries of "
-                     "Y_hat, so their gradient is 0")
+        raise Failed(f"{what} contains NaN where Y is missing: does the loss depend on those entries of Y_hat?")
     grad = as_array(grad, Y.shape, f"the array {what} returns")
     tol = 1e-10 * (1 + max_abs(right_grad))
     zeros = 2 * (Y_hat - np.where(given, Y, 0.0))
     if n < size and (max_abs(grad - zeros / size) <= tol or max_abs(grad - zeros / n) <= tol):
-        raise Failed(f"{what} is not 0 where Y is missing (NaN): those entries of Y_hat do not enter the loss, "
-                     "so their gradient is 0 (they are not ratings of 0)")
-    hints = [(n / size, f"is divided by all {size} entries: divide by the number of GIVEN entries ({n})"),
-             (0.5, "is half of what it should be: the derivative of (y_hat - y)^2 is 2 (y_hat - y)")]
+        raise Failed(f"{what} treats the missing ratings (NaN) as ratings of 0: does the loss depend on those "
+                     "entries of Y_hat?")
+    hints = [(n / size, f"is divided by all {size} entries, given or not: the mean is over the {n} given ones"),
+             (0.5, "is half of what it should be: look again at the derivative of the square")]
     assert_close(grad, right_grad, what, "tf.GradientTape", tol, hints if n < size else hints[1:])
 
 
@@ -344,23 +342,22 @@ def check_top_k(student, E, item, k):
         return text + (f", ... ({len(items)} items)" if len(items) > 10 else "")
     differ = [i for i, (a, b) in enumerate(zip(got, right)) if a != b]
     first = next((i for i in differ if exact[got[i]] and exact[right[i]]), differ[0]) if same else differ[0]
-    where = (f"; at rank {first + 1} yours is item {got[first]} (similarity {s[got[first]]:.6g}), the rule's is "
-             f"item {right[first]} ({s[right[first]]:.6g})")
+    where = f"; the first wrong rank is {first + 1}, where yours is item {got[first]}"
     hint = ""
     if item in got:
         hint = f": item {item} itself is in the list (its similarity with itself is 1); leave it out"
     elif len(set(got)) < k:
         hint = ": an item appears twice"
     elif same:
-        hint = (": the similarities are right, but on a tie the lower index comes first (np.argsort(-s, "
-                "kind=\"stable\") keeps that order; np.argsort(s)[::-1] reverses it)")
+        hint = (": the similarities are right, but on a tie the lower index comes first: look at how your sort "
+                "orders equal values")
     elif got == ranking(-s, item, k):
         hint = ": those are the LEAST similar items; sort the similarities in decreasing order"
     elif got == ranking(np.array([np.sum(row * E[item]) for row in E]), item, k):
         hint = (": that is the ranking by the dot product E[j] . E[item]; the cosine divides it by both norms, so "
                 "that long embeddings do not win")
-    raise Failed(f"{what} returned {listed(got)} (index (cosine similarity)), but the {k} most similar items "
-                 f"are {listed(right)}{where}{hint}")
+    raise Failed(f"{what} returned {listed(got)} (index (cosine similarity)), which are not the {k} most similar "
+                 f"items{where}{hint}")
 
 
 def visible_embeddings():
@@ -397,10 +394,8 @@ def topk_hidden(student, rng):
 
 def digits_split(seed, m_train):
     """The digits, pixels / 16 (so in [0, 1]), shuffled by seed: m_train training rows and the rest."""
-    from sklearn.datasets import load_digits
-    X = load_digits().data / 16.0
-    rows = np.random.default_rng(seed).permutation(len(X))
-    return X[rows[:m_train]], X[rows[m_train:]]
+    X_train, _, X_test, _ = ref.digits(seed, m_train, 1797 - m_train)
+    return X_train, X_test
 
 
 def add_noise(X, std, seed):

@@ -122,3 +122,104 @@ def sgd_step(X, Y, W, b, learning_rate):
     grads = tape.gradient(loss, layer.trainable_weights)
     keras.optimizers.SGD(learning_rate=learning_rate).apply(grads, layer.trainable_weights)
     return layer.get_weights()
+
+
+# --- shared by several assignments -----------------------------------------------------------
+
+def digits(seed, n_train, n_val):
+    """(x_train (n_train, 64), y_train, x_val (n_val, 64), y_val) of scikit-learn's digits, pixels
+    divided by 16 (so in [0, 1]), labels 0 to 9, split by a permutation seeded with `seed`."""
+    from sklearn.datasets import load_digits
+    x, y = load_digits(return_X_y=True)
+    order = np.random.default_rng(seed).permutation(len(x))
+    train, val = order[:n_train], order[n_train:n_train + n_val]
+    return x[train] / 16.0, y[train], x[val] / 16.0, y[val]
+
+
+def float64_dense(params, activations, regularizers=None, bias_regularizers=None):
+    """A float64 keras.Sequential of Dense layers holding params [W1, b1, W2, b2, ...], with the
+    given activation names and (optionally) one kernel and one bias regularizer per layer."""
+    keras, _ = keras_and_tf()
+    regularizers = regularizers or [None] * len(activations)
+    bias_regularizers = bias_regularizers or [None] * len(activations)
+    model = keras.Sequential([keras.Input(shape=(params[0].shape[0],), dtype="float64")] + [
+        keras.layers.Dense(W.shape[1], activation=activation, kernel_regularizer=regularizer,
+                           bias_regularizer=bias_regularizer, dtype="float64")
+        for W, activation, regularizer, bias_regularizer in zip(params[::2], activations, regularizers,
+                                                                 bias_regularizers)])
+    model.set_weights([np.asarray(p, dtype=float) for p in params])
+    return model
+
+
+# --- assignment 7 ------------------------------------------------------------------------------
+
+@serialized
+def l1l2_penalty(W, l1, l2):
+    """keras.regularizers.L1L2(l1, l2)(W) and its gradient by tf.GradientTape, in float64."""
+    keras, tf = keras_and_tf()
+    variable = tf.Variable(W)
+    with tf.GradientTape() as tape:
+        value = keras.regularizers.L1L2(l1=l1, l2=l2)(variable)
+    grad = tape.gradient(value, variable)
+    return float(value.numpy()), np.zeros(W.shape) if grad is None else grad.numpy()
+
+
+@serialized
+def layernorm_gradients(Z, gamma, beta, dY, epsilon):
+    """dL/dZ, dL/dgamma, dL/dbeta of L = sum(LN(Z) * dY), by tf.GradientTape on a float64
+    keras.layers.LayerNormalization(epsilon) holding gamma and beta."""
+    keras, tf = keras_and_tf()
+    layer = keras.layers.LayerNormalization(epsilon=epsilon, dtype="float64")
+    layer.build((None, Z.shape[1]))
+    layer.set_weights([gamma, beta])
+    Z = tf.Variable(Z)
+    with tf.GradientTape() as tape:
+        scalar = tf.reduce_sum(layer(Z) * dY)
+    return [g.numpy() for g in tape.gradient(scalar, [Z, layer.gamma, layer.beta])]
+
+
+@serialized
+def batchnorm_gradients(Z, gamma, beta, dY, epsilon):
+    """dL/dZ, dL/dgamma, dL/dbeta of L = sum(BN(Z) * dY), by tf.GradientTape on a float64
+    keras.layers.BatchNormalization(epsilon) in training mode holding gamma and beta."""
+    keras, tf = keras_and_tf()
+    layer = keras.layers.BatchNormalization(epsilon=epsilon, dtype="float64")
+    layer.build((None, Z.shape[1]))
+    layer.set_weights([gamma, beta, np.zeros(Z.shape[1]), np.ones(Z.shape[1])])
+    Z = tf.Variable(Z)
+    with tf.GradientTape() as tape:
+        scalar = tf.reduce_sum(layer(Z, training=True) * dY)
+    return [g.numpy() for g in tape.gradient(scalar, [Z, layer.gamma, layer.beta])]
+
+
+@serialized
+def dense_then_batchnorm(X, W, b, batchnorm_weights, epsilon):
+    """The output for X of float64 keras.layers.Dense(W, b) then BatchNormalization(epsilon) in
+    inference mode, holding batchnorm_weights = (gamma, beta, moving_mean, moving_variance)."""
+    keras, _ = keras_and_tf()
+    model = keras.Sequential([keras.Input(shape=(W.shape[0],), dtype="float64"),
+                              keras.layers.Dense(W.shape[1], dtype="float64"),
+                              keras.layers.BatchNormalization(epsilon=epsilon, dtype="float64")])
+    model.set_weights([W, b, *batchnorm_weights])
+    return model(X, training=False).numpy()
+
+
+@serialized
+def descent(X, y, params, activations, learning_rate, steps, l2=0.0, biases_too=False):
+    """[W1, b1, ...] after `steps` full-batch steps of gradient descent (keras.optimizers.SGD without
+    momentum) on Keras's objective for float64 Dense layers holding params with the given
+    activations: the mean sparse categorical cross-entropy plus keras.regularizers.L2(l2) on every
+    kernel (l2 may be a tuple, one value per layer; biases_too: on the biases as well).
+    Gradients by tf.GradientTape."""
+    keras, tf = keras_and_tf()
+    l2 = l2 if isinstance(l2, tuple) else (l2,) * len(activations)
+    penalties = [keras.regularizers.L2(value) if value else None for value in l2]
+    model = float64_dense(params, activations, penalties, penalties if biases_too else None)
+    loss = keras.losses.SparseCategoricalCrossentropy(dtype="float64")
+    X, y = tf.constant(X), tf.constant(y)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            objective = loss(y, model(X)) + sum(model.losses)
+        for variable, grad in zip(model.trainable_variables, tape.gradient(objective, model.trainable_variables)):
+            variable.assign_sub(learning_rate * grad)
+    return model.get_weights()

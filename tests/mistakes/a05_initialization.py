@@ -54,8 +54,8 @@ MISTAKES = {
         },
         "scores": {"truncation": 0, "scale": 2, "variance_scaling": 0, "weights": 0},
         "messages": {
-            "truncation_test": "the variance: return its square root",
-            "variance_scaling_test": "you clipped them, which piles mass on the edges",
+            "truncation_test": "the variance; the task asks for the standard deviation",
+            "variance_scaling_test": "clipping piles mass on the edges",
             "weights_test": "below 0.8. At the start, the standard deviation of Z is",
         },
     },
@@ -68,9 +68,9 @@ MISTAKES = {
         },
         "scores": {"truncation": 0, "scale": 0, "variance_scaling": 0, "weights": 3},
         "messages": {
-            "truncation_test": "without dividing by P(|Z| <= c)",
-            "scale_test": "the negative side contributes a^2 (not a) times",
-            "variance_scaling_test": "divide the normal's stddev by 0.87962566",
+            "truncation_test": "is not a probability density on [-c, c]",
+            "scale_test": "the negative side's share of E[f(z)^2] is off",
+            "variance_scaling_test": "the cut distribution is narrower than the normal it was cut from",
         },
     },
     "fans_without_receptive_field__constant_weights": {
@@ -81,7 +81,7 @@ MISTAKES = {
         },
         "scores": {"truncation": 2, "scale": 2, "variance_scaling": 2, "weights": 0},
         "messages": {
-            "variance_scaling_hidden": "for a kernel of more than two dimensions, fan_in = shape[-2] * receptive field",
+            "variance_scaling_hidden": "a kernel of more than two dimensions has a receptive field",
             "weights_test": "all columns of W1 are equal",
         },
     },
@@ -95,7 +95,7 @@ MISTAKES = {
         "scores": {"truncation": 0, "scale": 2, "variance_scaling": 0, "weights": 3},
         "messages": {
             "truncation_test": "truncation_std uses scipy: write it yourself",
-            "variance_scaling_test": "you swapped fan_in and fan_out",
+            "variance_scaling_test": "fan_in and fan_out are swapped",
         },
     },
 }

@@ -46,8 +46,8 @@ MISTAKES = {
         },
         "scores": {"ewa": 0, "rmsprop": 0, "adam": 0, "rates": 2, "choice": 0},
         "messages": {
-            "ewa_test": "is not bias-corrected: divide v_t by 1 - beta**t",
-            "rmsprop_test": "you add epsilon outside the square root, sqrt(s) + epsilon",
+            "ewa_test": "is not bias-corrected: its first values are too small",
+            "rmsprop_test": "epsilon is outside the square root",
             "adam_test": "there is no bias correction",
             "choice_test": "below the target 0.9",
         },
@@ -62,8 +62,8 @@ MISTAKES = {
         "messages": {
             "rmsprop_test": "differs from keras.optimizers.RMSprop",
             "rmsprop_hidden": "raised FloatingPointError",
-            "adam_test": "as the paper's Algorithm 1 does",
-            "rates_test": "is 1 / lambda_max, where oscillation starts",
+            "adam_test": "as in the paper's Algorithm 1",
+            "rates_test": "is where the steepest direction starts to oscillate",
         },
     },
     "ewa_for_vectors_only__adam_epsilon_inside_root__rates_from_the_diagonal": {
@@ -75,8 +75,8 @@ MISTAKES = {
         "scores": {"ewa": 1, "rmsprop": 3, "adam": 0, "rates": 0, "choice": 2},
         "messages": {
             "ewa_hidden": "raised ValueError",
-            "adam_test": "you put epsilon inside the square root, sqrt(v_hat + epsilon), as the lecture notes do",
-            "rates_test": "uses the largest diagonal entry of H",
+            "adam_test": "epsilon is inside the square root, as in the lecture notes",
+            "rates_test": "uses the diagonal of H",
         },
     },
     "rmsprop_uphill__adam_corrects_only_m": {
@@ -88,6 +88,19 @@ MISTAKES = {
         "messages": {
             "rmsprop_test": "the step goes uphill",
             "adam_test": "only m is bias-corrected",
+        },
+    },
+    "rmsprop_rho_swapped__rates_from_the_flattest_direction": {
+        "code": {
+            "rmsprop_code": ("def rmsprop_step(w, g, s, learning_rate, rho, epsilon):\n"
+                             "    s_new = (1 - rho) * s + rho * g ** 2\n"
+                             "    return w - learning_rate * g / np.sqrt(s_new + epsilon), s_new\n"),
+            "rates_code": RATES.format(low="eigenvalues[0]", high="eigenvalues[-1]", largest="2 / low"),
+        },
+        "scores": {"ewa": 2, "rmsprop": 0, "adam": 3, "rates": 0, "choice": 2},
+        "messages": {
+            "rmsprop_test": "rho and 1 - rho are swapped",
+            "rates_test": "comes from the flattest direction",
         },
     },
 }

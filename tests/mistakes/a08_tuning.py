@@ -86,7 +86,7 @@ MISTAKES = {
         },
         "scores": {"diagnose": 2, "sampler": 0, "best": 0, "finer": 0, "experiment": 2},
         "messages": {
-            "diagnose_hidden": "so the answer is 'avoidable bias'",
+            "diagnose_hidden": "tie; read again which one the task says wins a tie",
             "sampler_test": "returned different numbers when called twice",
             "best_test": "with mode='max' the best score is the highest",
             "finer_test": "the sampled values just below and just above the best one, after sorting the values",

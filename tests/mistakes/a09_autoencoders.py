@@ -91,7 +91,7 @@ MISTAKES = {
         },
         "scores": {"tied": 0, "count": 0, "masked": 0, "topk": 2, "experiment": 3},
         "messages": {
-            "tied_test": "is only the encoder's use of W",
+            "tied_test": "has only the encoder's share",
             "count_test": "that is the untied count",
             "masked_test": "counts the missing ratings as ratings of 0",
         },
@@ -108,8 +108,8 @@ MISTAKES = {
         },
         "scores": {"tied": 0, "count": 2, "masked": 0, "topk": 1, "experiment": 0},
         "messages": {
-            "tied_test": "is d = 5 times too large: you divided by m only",
-            "masked_test": "is divided by all 30 entries: divide by the number of GIVEN entries",
+            "tied_test": "is d = 5 times too large: Keras's mean squared error averages over the d features",
+            "masked_test": "is divided by all 30 entries, given or not",
             "topk_hidden": "on a tie the lower index comes first",
             "experiment_test": "below the target 16.0 dB",
         },
@@ -124,9 +124,9 @@ MISTAKES = {
         },
         "scores": {"tied": 0, "count": 0, "masked": 1, "topk": 0, "experiment": 0},
         "messages": {
-            "tied_test": "is only the decoder's use of W",
+            "tied_test": "has only the decoder's share",
             "count_test": "count the biases too",
-            "masked_hidden": "raise a ValueError",
+            "masked_hidden": "raise a ValueError that says that no entry is given",
             "topk_test": "that is the ranking by the dot product",
             "experiment_hidden": "below the target 16.0 dB",
         },
