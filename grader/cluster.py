@@ -46,6 +46,7 @@ import re
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,10 +175,10 @@ def grade_on_worker(task):
         for target, text, seeds in task.notebooks:
             nb = nbformat.reads(text, as_version=4)
             verdicts = SeededVerdicts(checks, task.assignment, task.student, seeds) if checks else None
-            nb, problems = execute(nb, spares.take() or new_kernel(job), cell_timeout=task.cell_timeout,
+            nb, problems = execute(nb, _live(spares.take() or new_kernel(job)), cell_timeout=task.cell_timeout,
                                    total_timeout=task.total_timeout, verdicts=verdicts,
                                    on_ready=lambda: spares.start(job),
-                                   new_kernel=lambda environment: new_kernel(job, environment))
+                                   new_kernel=lambda environment: _live(new_kernel(job, environment)))
             result["problems"] += problems
             result["notebooks"][target] = nbformat.writes(nbformat.from_dict(safe_tree(nb)))
     except Exception as error:
@@ -198,19 +199,30 @@ def _warm_up():
         threading.Thread(target=references.warm_up, daemon=True).start()
 
 
-def close_spares():
-    """Stop the kernels this worker started ahead and never used."""
+_kernels = weakref.WeakSet()     # the kernels this worker's tasks are running
+
+
+def _live(kernel):
+    _kernels.add(kernel)
+    return kernel
+
+
+def close_kernels():
+    """Stop the kernels this worker started ahead and never used, and those of the tasks it is
+    running (it is closing: their sandboxes must not outlive it)."""
     for spares in list(_spares.values()):
         spares.close()
     _spares.clear()
+    for kernel in list(_kernels):
+        kernel.close()
 
 
 class CloseSpares(WorkerPlugin):
-    """Registered by each run: when a worker closes, it stops its spare kernels (see close_spares)."""
-    name = "grader-close-spares"
+    """Registered by each run: when a worker closes, it stops its kernels (see close_kernels)."""
+    name = "grader-close-kernels"
 
     def teardown(self, worker):
-        close_spares()
+        close_kernels()
 
 
 def dask_setup(worker):
@@ -302,21 +314,26 @@ def dispatch_on_cluster(jobs, address, report, out, at_once=None):
     except ImportError:
         raise CannotRun("Grading on a Dask cluster needs Dask distributed in this environment: install the "
                         "versions that requirements.txt pins (`pip install -r requirements.txt`).") from None
-    quiet = logging.getLogger("distributed")
-    level, quiet.level = quiet.level, logging.CRITICAL     # our own lines say what happens
+    # our own lines say what happens (a worker lost, the scheduler lost): not Dask's log, whose
+    # loggers (distributed.client, ...) have levels of their own
+    quiet = [logging.getLogger(name) for name in ["distributed", *logging.root.manager.loggerDict]
+             if name == "distributed" or name.startswith("distributed.")]
+    levels = [(logger, logger.level) for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL + 1)
     try:
-        client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-    except Exception as error:
-        quiet.setLevel(level)
-        raise CannotRun(f"Could not reach the Dask scheduler at {address}: {type(error).__name__}: "
-                        f"{safe_text(error, 300)}") from None
-    try:
-        return _Run(client, jobs, address, report, out, at_once).run()
-    finally:
         try:
-            client.close(timeout=10)
+            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except Exception as error:
+            raise CannotRun(f"Could not reach the Dask scheduler at {address}: {type(error).__name__}: "
+                            f"{safe_text(error, 300)}") from None
+        try:
+            return _Run(client, jobs, address, report, out, at_once).run()
         finally:
-            quiet.setLevel(level)
+            client.close(timeout=10)
+    finally:
+        for logger, level in levels:
+            logger.setLevel(level)
 
 
 class _Run:
