@@ -19,12 +19,13 @@ import functools
 
 import numpy as np
 
-from .core import Failed, Tasks, as_array, as_count, as_tuple, assert_close, max_abs
+from . import a04_kernel
+from .core import Failed, Tasks, as_array, as_count, as_tuple, assert_close, max_abs, source_of
 from .references import keras_and_tf, normal, one_hot_of, serialized
 
 # Tasks 1, 2, 4 and 5 are NumPy tasks: decided in a kernel whose packages are an allow-list (no Keras
 # to borrow, whatever the name it is imported by); Task 3, a Keras callback, in one with Keras.
-TASKS = Tasks(numpy_only=False, numpy_tasks=("iterations", "evaluate", "early_stopping", "fit"))
+TASKS = Tasks(numpy_only=False, numpy_tasks=("iterations", "evaluate", "early_stopping", "fit", "budget"))
 NUMPY_PRELUDE = "import math\nimport numpy as np"    # the setup cell's imports a NumPy task's kernel has
 PRELUDE = """\
 import os
@@ -42,119 +43,7 @@ keras.config.set_dtype_policy("float64")
 NOT_NUMPY = ("keras", "tensorflow", "tf_keras", "scratchnn", "torch", "jax", "sklearn")
 CALLBACK_LAYERS = ((8, "relu"), (3, "softmax"))      # Task 3's model: 4 -> 8 -> 3
 
-# Runs in the student's kernel (or notebook), next to the student's code; returns plain data.
-HARNESS = r'''
-import types as _types
-
-
-def _names_used(code):
-    """Every global or attribute name a code object and the functions inside it use."""
-    codes, names = [code], []
-    while codes:
-        code = codes.pop()
-        codes += [c for c in code.co_consts if isinstance(c, _types.CodeType)]
-        names += list(code.co_names)
-    return names
-
-
-def _not_using(fn, forbidden, label, seen):
-    """Why fn, or a function of the notebook that it calls, breaks the rule: it uses a module
-    whose top-level name is in `forbidden`, the tests, or Keras's EarlyStopping. None if not."""
-    seen.append(fn)
-    for name in _names_used(fn.__code__):
-        obj = fn.__globals__.get(name)
-        owner = obj.__name__ if isinstance(obj, _types.ModuleType) else getattr(obj, "__module__", None) or name
-        owner = str(owner)
-        helper = owner.split(".")[0] == "grader"
-        if helper or owner.split(".")[0] in forbidden or name == "EarlyStopping":
-            source = "the test helpers" if helper else owner
-            return (f"{label} uses {name}{'' if source == name else f' (from {source})'}"
-                    f": write it yourself{', with NumPy only' if 'keras' in forbidden else ''}")
-        if isinstance(obj, _types.FunctionType) and obj.__module__ == "__main__" and obj not in seen:
-            found = _not_using(obj, forbidden, label, seen)
-            if found:
-                return found
-    return None
-
-
-def numpy_only_problem(name, forbidden):
-    """Why the function `name` breaks the NumPy-only rule, or None (also when there is no such
-    function: calling it says so)."""
-    fn = globals().get(name)
-    if fn is None or not callable(fn):
-        return None
-    if not (isinstance(fn, _types.FunctionType) and fn.__module__ == "__main__"):
-        return (f"the function tested should be yours, written in this notebook with def, not {fn!r} "
-                f"from {getattr(fn, '__module__', None)}")
-    return _not_using(fn, list(forbidden), fn.__name__, [])
-
-
-def callback_problem(name):
-    """Why the class `name` is not the notebook's own keras Callback, built on Callback itself and
-    not on EarlyStopping; None if it is."""
-    import keras
-    cls, Callback = globals().get(name), keras.callbacks.Callback
-    if cls is None:
-        return f"{name} is not defined: run the cell with your {name} first, and check that it runs without an error"
-    if not (isinstance(cls, type) and cls.__module__ == "__main__"):
-        return (f"StopBelow should be your class, written in this notebook with "
-                f"class StopBelow(keras.callbacks.Callback), not {cls!r}")
-    if not issubclass(cls, Callback):
-        return "StopBelow should be a subclass of keras.callbacks.Callback"
-    for base in cls.__mro__:
-        if not (base in (Callback, object) or base.__module__ == "__main__"):
-            return (f"StopBelow should be built on keras.callbacks.Callback itself, not on "
-                    f"{base.__module__}.{base.__qualname__}: write the stopping rule yourself")
-        for attribute in vars(base).values() if base.__module__ == "__main__" else ():
-            if isinstance(attribute, _types.FunctionType):
-                found = _not_using(attribute, ["scratchnn"], f"StopBelow.{attribute.__name__}", [])
-                if found:
-                    return found
-    return None
-
-
-def fit_with_stop_below(X, y, weights, epochs, threshold, monitor, runs):
-    """`runs` keras fits of Task 3's float64 model (4 -> 8 -> 3, SGD(0.125), batches of 8,
-    validation_split=0.25, unshuffled), each from the start `weights`, all with one
-    StopBelow(threshold, monitor). For each fit: the number of epochs it ran and the callback's
-    values after it ({"epochs": n, "values": [...]}, "values" None if it has none, "not_numbers"
-    if they are not numbers), or a string saying what went wrong."""
-    import warnings
-    import keras
-    import numpy
-    StopBelow = globals()["StopBelow"]
-    what = f"fit(..., epochs={epochs}, callbacks=[StopBelow({threshold!r}, monitor={monitor!r})])"
-    try:
-        callback = StopBelow(threshold) if monitor == "val_loss" else StopBelow(threshold, monitor=monitor)
-    except Exception as e:
-        return f"StopBelow({threshold!r}, monitor={monitor!r}) raised {type(e).__name__}: {e}"
-    reports = []
-    for _ in range(runs):
-        keras.config.set_floatx("float64")          # in case anything changed them since setup
-        keras.config.set_dtype_policy("float64")
-        net = keras.Sequential([keras.Input(shape=(X.shape[1],), dtype="float64"),
-                                keras.layers.Dense(8, activation="relu", dtype="float64"),
-                                keras.layers.Dense(3, activation="softmax", dtype="float64")])
-        net.set_weights(weights)
-        net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss="sparse_categorical_crossentropy")
-        try:
-            with warnings.catch_warnings(record=True), numpy.errstate(divide="warn", over="warn", invalid="warn"):
-                warnings.simplefilter("always")        # Keras's own warnings are not test results
-                history = net.fit(X, y, batch_size=8, epochs=epochs, validation_split=0.25, shuffle=False,
-                                  verbose=0, callbacks=[callback])
-        except Exception as e:
-            reports.append(f"{what} raised {type(e).__name__}: {e}")
-            break
-        report = {"epochs": len(history.epoch), "values": None}
-        values = getattr(callback, "values", None)
-        if values is not None:
-            try:
-                report["values"] = [float(value) for value in values]
-            except (TypeError, ValueError):
-                report["not_numbers"] = repr(values)[:300]
-        reports.append(report)
-    return reports
-'''
+HARNESS = source_of(a04_kernel)    # what runs in the kernel, next to the student's code (plain data back)
 
 
 # --- references: inputs, and what Keras does with them ------------------------------------------
@@ -302,49 +191,6 @@ def early_stopping(values, patience=0, min_delta=0.0, restore_best_weights=False
                 break
         _quietly(stopper.on_train_end, {})
         return epoch + 1, int(net.get_weights()[0][0, 0])
-
-
-@serialized
-def fit_softmax(X, Y, W, b, learning_rate, batch_size, epochs):
-    """keras fit of a float64 Dense softmax layer holding W, b, with SGD(learning_rate) and
-    categorical cross-entropy, unshuffled: history["loss"] and the final [W, b]."""
-    with float64_keras() as keras:
-        net = _model(keras, X.shape[1], [(W.shape[1], "softmax")], [W, b])
-        net.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss="categorical_crossentropy")
-        history = _quietly(net.fit, X, Y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0)
-        return list(history.history["loss"]), net.get_weights()
-
-
-def numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=None, unweighted=False, after=False, clip=False):
-    """The same run in NumPy, with a known mistake switched on: the gradient divided by batch_size
-    `by` for every batch, the epoch loss as the plain mean of the batch losses (`unweighted`), or
-    as the loss of every row with the end-of-epoch weights (`after`), or the loss from
-    probabilities clipped into [1e-7, 1 - 1e-7] (`clip`)."""
-    m, losses = X.shape[0], []
-
-    def batch_loss(Xb, Yb, W, b):
-        Z = Xb @ W + b
-        Z = Z - Z.max(axis=1, keepdims=True)
-        log_P = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
-        P = np.exp(log_P)
-        if clip:
-            log_P = np.log(np.clip(P, 1e-7, 1 - 1e-7))
-        return -np.sum(np.sum(Yb * log_P, axis=1)) / Xb.shape[0], P
-
-    for _ in range(epochs):
-        total, count, terms = 0.0, 0, []
-        for start in range(0, m, batch_size):
-            Xb, Yb = X[start:start + batch_size], Y[start:start + batch_size]
-            loss, P = batch_loss(Xb, Yb, W, b)
-            total, count = total + loss * Xb.shape[0], count + Xb.shape[0]
-            terms.append(loss)
-            G = (P - Yb) / (by or Xb.shape[0])
-            W, b = W - learning_rate * (Xb.T @ G), b - learning_rate * G.sum(axis=0)
-        if after:
-            losses.append(batch_loss(X, Y, W, b)[0])
-        else:
-            losses.append(np.sum(terms) / len(terms) if unweighted else total / count)
-    return np.array(losses), W, b
 
 
 # --- tools the checks share ----------------------------------------------------------------------
@@ -632,65 +478,167 @@ def early_stopping_hidden(student, rng):
         check_early_stopping(student, *case)
 
 
-# --- Task 5: the epoch loop of fit ---------------------------------------------------------------
+# --- Task 5: fit with class weights, for one sigmoid unit ------------------------------------------
 
-def check_fit(student, X, Y, W, b, learning_rate, batch_size, epochs):
-    """The epoch losses and the final W, b of keras fit, from the same start; X, Y, W, b are left alone."""
-    check_numpy_only(student, "fit_softmax")
-    history, (W_keras, b_keras) = fit_softmax(X, Y, W, b, learning_rate, batch_size, epochs)
-    what = f"fit_softmax(X, Y, W, b, {learning_rate}, batch_size={batch_size}, epochs={epochs})"
-    hint = "Compute the softmax and its log stably: subtract each row's largest logit first."
-    got = as_tuple(student.call("fit_softmax", X, Y, W, b, learning_rate, batch_size, epochs, hint=hint), 3, what)
-    losses = as_array(got[0], (epochs,), "the list of epoch losses it returns (one per epoch)")
-    W_new, b_new = as_array(got[1], W.shape, "the W it returns"), as_array(got[2], b.shape, "the b it returns")
-    m = X.shape[0]
-    last = m - (-(-m // batch_size) - 1) * batch_size
-    against = "keras fit's, from the same start"
-    tol = 1e-10 * max(1.0, max_abs(W_keras))
-    wrong_divisor = numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, by=batch_size)
-    weight_hints = [(wrong_divisor[1], f"is off: the last batch has {last} rows, not {batch_size}; the gradient "
-                     f"of its mean loss is (P - Y) / {last}")] if last != batch_size else []
-    assert_close(W_new, W_keras, f"the final W, after {epochs} epochs,", against, tol, like=weight_hints)
-    assert_close(b_new, b_keras, f"the final b, after {epochs} epochs,", against, tol,
-                 like=[(wrong_divisor[2], weight_hints[0][1])] if weight_hints else [])
-    loss_hints = [(numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, after=True)[0],
-                   "holds the losses of all rows with the weights at the end of each epoch (what evaluate "
-                   "would say): fit logs the mean of the batch losses, each computed before that batch's update"),
-                  (numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, clip=True)[0],
-                   "holds the losses of probabilities clipped into [1e-7, 1 - 1e-7]: for a softmax output, Keras "
-                   "computes the cross-entropy from the logits, log P = s - log(sum(exp(s))), with no clipping")]
-    if last != batch_size:
-        loss_hints.append((numpy_fit(X, Y, W, b, learning_rate, batch_size, epochs, unweighted=True)[0],
-                           f"holds plain means of the batch losses: the last batch has {last} rows, not "
-                           f"{batch_size}, so weight each batch's loss by its number of rows"))
-    history = np.array(history)
-    assert_close(losses, history, "your list of epoch losses", "keras fit's history.history['loss']",
-                 1e-10 * max(1.0, max_abs(history)), like=loss_hints)
+@serialized
+def keras_fit(X, y, w, b, learning_rate, batch_size, epochs, class_weight):
+    """keras fit, unshuffled, of a float64 Dense(1, "sigmoid") holding w, b with SGD(learning_rate),
+    binary cross-entropy and class_weight={0: class_weight[0], 1: class_weight[1]}: history["loss"],
+    the final w and b."""
+    with float64_keras() as keras:
+        net = _model(keras, X.shape[1], [(1, "sigmoid")], [w, b])
+        net.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate), loss="binary_crossentropy")
+        history = _quietly(net.fit, X, y, batch_size=batch_size, epochs=epochs, shuffle=False, verbose=0,
+                           class_weight=dict(enumerate(class_weight)))
+        return (np.array(history.history["loss"]), *net.get_weights())
 
 
-def fit_data(seed, m, d, n, scale):
-    """X (m, d), one-hot Y (m, n) that a linear model can learn, and a start W (d, n) of the given
-    scale and b (n,), from seeds seed, ..., seed + 3."""
-    X = normal(seed, (m, d))
-    return X, one_hot_of(labels(X, seed + 1, n), n), normal(seed + 2, (d, n), scale), normal(seed + 3, (n,), 0.1)
+def numpy_fit(X, y, w, b, learning_rate, batch_size, epochs, class_weight, by="rows"):
+    """The same run in NumPy (Task 6's replay); `by` switches on a known mistake of the reduction:
+    a batch's weighted loss divided by the sum of its weights ("weights") or by batch_size
+    ("batch_size"), or the class weights left out ("unweighted")."""
+    w, b, losses = w.copy(), b.copy(), []
+    for _ in range(epochs):
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            Xk, yk = X[start:start + batch_size], y[start:start + batch_size]
+            s = np.where(yk == 1, class_weight[1], class_weight[0]) * 1.0 if by != "unweighted" else 1.0 + 0 * yk
+            z = Xk @ w[:, 0] + b[0]
+            n = {"weights": s.sum(), "batch_size": batch_size}.get(by, len(yk))
+            total += len(yk) * np.sum(s * (np.maximum(z, 0) - z * yk + np.log1p(np.exp(-np.abs(z))))) / n
+            g = s * (0.5 * (1 + np.tanh(z / 2)) - yk) / n
+            w, b = w - learning_rate * (Xk.T @ g)[:, None], b - learning_rate * g.sum(keepdims=True)
+        losses.append(total / len(X))
+    return np.array(losses), w, b
+
+
+MISTAKES = {"weights": "divides each batch's weighted loss by the sum of its class weights: look at what Keras's "
+                       "default reduction, sum_over_batch_size, divides by",
+            "batch_size": "divides the last, smaller batch by batch_size: a batch's loss is over its own rows",
+            "unweighted": "leaves class_weight out: each row's loss and gradient carry its class's weight"}
+
+
+def call_fit(student, X, y, w, b, learning_rate, batch_size, epochs, class_weight):
+    """fit_weighted's (losses, w, b), shapes checked."""
+    what = (f"fit_weighted(X {X.shape}, y, w, b, {learning_rate:g}, batch_size={batch_size}, epochs={epochs}, "
+            f"class_weight={class_weight})")
+    got = as_tuple(student.call("fit_weighted", X, y, w, b, learning_rate, batch_size, epochs, class_weight,
+                                hint="Compute the loss from the logit, without the log of a probability."),
+                   3, what)
+    return (what, as_array(got[0], (epochs,), f"the epoch losses {what} returns (one per epoch)"),
+            as_array(got[1], w.shape, f"the w {what} returns"), as_array(got[2], b.shape, f"the b {what} returns"))
+
+
+def check_fit(student, X, y, w, b, learning_rate, batch_size, epochs, class_weight):
+    """The epoch losses and the final w, b of keras fit with class_weight, from the same start."""
+    check_numpy_only(student, "fit_weighted")
+    right = keras_fit(X, y, w, b, learning_rate, batch_size, epochs, class_weight)
+    what, *got = call_fit(student, X, y, w, b, learning_rate, batch_size, epochs, class_weight)
+    for k, name in [(1, "the final w"), (2, "the final b"), (0, "the epoch losses")]:
+        tol = 1e-10 * max(1.0, max_abs(right[k]))
+        if max_abs(got[k] - right[k]) <= tol:
+            continue
+        for by, text in MISTAKES.items():
+            if max_abs(got[k] - numpy_fit(X, y, w, b, learning_rate, batch_size, epochs, class_weight, by)[k]) <= tol:
+                raise Failed(f"{what} {text}")
+        raise Failed(f"{name} of {what} differs from keras fit's by up to {max_abs(got[k] - right[k]):.3g}"
+                     + (": a batch's loss is computed before its update, and the epoch's is their mean over rows"
+                        if k == 0 else ": derive the gradient of the batch's weighted loss again"))
+
+
+def fit_case(rng, m, d, scale):
+    """X (m, d), labels 0/1 (m,) that a linear unit can learn, and a start w (d, 1), b (1,)."""
+    rng = np.random.default_rng(rng)
+    X = rng.normal(size=(m, d))
+    y = (X @ rng.normal(size=d) + rng.normal(scale=0.5, size=m) > 0.5) * 1.0
+    return X, y, rng.normal(scale=scale, size=(d, 1)), rng.normal(scale=0.1, size=1)
 
 
 @TASKS.visible("fit_test", "Task 5: the visible tests pass.")
 def fit_test(student):
-    check_fit(student, *fit_data(51, 20, 3, 4, 0.5), 0.125, 8, 5)   # 20 rows: batches of 8, 8 and 4, 5 epochs
+    check_fit(student, *fit_case(51, 20, 3, 0.5), 0.125, 8, 5, (1.0, 1.0))   # 20 rows: batches of 8, 8, 4
+    check_fit(student, *fit_case(51, 20, 3, 0.5), 0.125, 8, 5, (0.5, 3.0))   # class 1 weighs 6 times class 0
 
 
 @TASKS.hidden("fit_hidden")
 def fit_hidden(student, rng):
-    seed = int(rng.integers(1000, 10**6))
-    k = int(rng.integers(3, 5))
-    cases = [(int(rng.integers(4, 9)), 2, 3, 0.5, 1, 2),                 # batches of one row
-             (int(rng.integers(6, 13)), 3, 2, 0.5, 32, 3),               # one batch larger than the data
-             (3 * k, 4, 3, 0.5, 3, 2),                                   # batches that divide the data
-             (8 * k + int(rng.integers(1, 8)), 3, 4, 10.0, 8, 3)]        # logits in the tens
-    for m, d, n, scale, batch_size, epochs in cases:
-        seed += 4
-        check_fit(student, *fit_data(seed, m, d, n, scale), 0.125, batch_size, epochs)
+    k, weights = int(rng.integers(3, 5)), (float(rng.uniform(0.2, 1)), float(rng.uniform(1, 5)))
+    for m, d, scale, batch_size, epochs in [(int(rng.integers(4, 9)), 2, 0.5, 1, 2),      # batches of one row
+                                            (int(rng.integers(6, 13)), 3, 0.5, 32, 3),    # one batch, larger
+                                            (3 * k, 4, 0.5, 3, 2),                        # batches that divide m
+                                            (8 * k + int(rng.integers(1, 8)), 3, 10.0, 8, 3)]:  # logits in the tens
+        check_fit(student, *fit_case(rng, m, d, scale), 0.125, batch_size, epochs, weights)
+
+
+# --- Task 6: the breast cancer data, within a budget of steps -----------------------------------------
+
+BUDGET, TARGET, FOLDS, LARGEST = 20, 0.10, 5, 456    # steps; mean validation loss; folds; training rows
+
+
+def cancer_folds(rng):
+    """scikit-learn's breast cancer data (569 tumours, 30 features; y = 1 for malignant) in an order drawn
+    from rng, cut into FOLDS folds: for each, the other rows (standardized with their own means and
+    standard deviations), their labels, and the fold's rows and labels, standardized alike."""
+    from sklearn.datasets import load_breast_cancer
+    X, target = load_breast_cancer(return_X_y=True)
+    folds = np.array_split(np.random.default_rng(rng).permutation(len(X)), FOLDS)
+    for k, rows in enumerate(folds):
+        train = np.concatenate(folds[:k] + folds[k + 1:])
+        mean, std = X[train].mean(axis=0), X[train].std(axis=0)
+        yield (X[train] - mean) / std, (target[train] == 0) * 1.0, (X[rows] - mean) / std, (target[rows] == 0) * 1.0
+
+
+def check_settings(student):
+    what = "chosen_fit()"
+    learning_rate, batch_size, epochs = as_tuple(student.call("chosen_fit"), 3, what)
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+        raise Failed(f"{what} returned the learning rate {learning_rate!r}: it should be a positive number")
+    for name, value in [("batch_size", batch_size), ("epochs", epochs)]:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise Failed(f"{what} returned {name} {value!r}: it should be a whole number, at least 1")
+    steps = epochs * -(-LARGEST // batch_size)
+    if steps > BUDGET:
+        raise Failed(f"{what} asks for {steps} steps on {LARGEST} training rows, over the budget of {BUDGET}: count "
+                     "them as in Task 1")
+    return float(learning_rate), batch_size, epochs
+
+
+def check_budget(student, rng):
+    """The student's fit_weighted with the student's settings on each fold, from zero weights: the same
+    weights as the replay, and a mean validation loss over all the folds' rows <= TARGET."""
+    learning_rate, batch_size, epochs = check_settings(student)
+    check_numpy_only(student, "fit_weighted")
+    val_losses, curves = [], []
+    for X, y, X_val, y_val in cancer_folds(rng):
+        start = (np.zeros((X.shape[1], 1)), np.zeros(1))
+        right = numpy_fit(X, y, *start, learning_rate, batch_size, epochs, (1.0, 1.0))
+        what, *got = call_fit(student, X, y, *start, learning_rate, batch_size, epochs, (1.0, 1.0))
+        if any(max_abs(g - r) > 1e-8 * max(1.0, max_abs(r)) for g, r in zip(got, right)):
+            raise Failed(f"{what} on a fold of the breast cancer data gave other numbers than keras fit's rule, "
+                         "which the tests ran: make Task 5 pass first")
+        z = X_val @ right[1][:, 0] + right[2][0]
+        val_losses += list(np.maximum(z, 0) - z * y_val + np.log1p(np.exp(-np.abs(z))))
+        curves.append(right[0])
+    loss = float(np.mean(val_losses))
+    if loss <= TARGET:
+        return
+    rose = any(np.any(np.diff(curve) > 0) for curve in curves)
+    why = ("the training loss rose from one epoch to the next: steps this large overshoot" if rose else
+           "the training rows are fitted, the held-out ones much less: steps this large overshoot into "
+           "overconfident weights" if np.mean([c[-1] for c in curves]) < TARGET else
+           "training stopped while the loss was still falling: make the budget's steps count for more")
+    raise Failed(f"with learning rate {learning_rate:g}, batches of {batch_size} and {epochs} epochs, the mean "
+                 f"validation loss over the {FOLDS} folds is {loss:.4f}, above the target {TARGET}; {why}")
+
+
+@TASKS.visible("budget_test", "Task 6: the visible tests pass.", disguised=True)
+def budget_test(student, rng):
+    check_budget(student, rng)
+
+
+@TASKS.hidden("budget_hidden")
+def budget_hidden(student, rng):
+    check_budget(student, rng)
 
 
 run = TASKS.run

@@ -4,26 +4,32 @@ Submission name -> the code written into solution cells (by grade id), the expec
 every task, and text expected in the error that a test cell shows.
 """
 
-# Task 5, right but for `{loss}` (n_k times the batch's mean loss, added to `total`), `{divisor}`
-# (what the gradient is divided by) and `{epoch_loss}` (the number logged for the epoch).
+# Task 5, right but for `{weights}` (each row's weight, from s), `{n}` (what a batch's weighted loss is
+# divided by); and Task 6's `{choice}`.
 FIT = (
-    "def fit_softmax(X, Y, W, b, learning_rate, batch_size, epochs):\n"
+    "def fit_weighted(X, y, w, b, learning_rate, batch_size, epochs, class_weight):\n"
     "    m, losses = X.shape[0], []\n"
     "    for epoch in range(epochs):\n"
-    "        total, batch_losses = 0.0, []\n"
+    "        total = 0.0\n"
     "        for start in range(0, m, batch_size):\n"
-    "            X_k, Y_k = X[start:start + batch_size], Y[start:start + batch_size]\n"
-    "            Z = X_k @ W + b\n"
-    "            E = np.exp(Z - Z.max(axis=1, keepdims=True))\n"
-    "            P = E / E.sum(axis=1, keepdims=True)\n"
-    "            batch_losses.append({loss})\n"
-    "            total += len(X_k) * batch_losses[-1]\n"
-    "            G = (P - Y_k) / {divisor}\n"
-    "            W, b = W - learning_rate * (X_k.T @ G), b - learning_rate * G.sum(axis=0)\n"
-    "        losses.append({epoch_loss})\n"
-    "    return losses, W, b\n")
-EXACT_LOSS = "-np.mean(np.sum(Y_k * (Z - Z.max(axis=1, keepdims=True) - np.log(E.sum(axis=1, keepdims=True))), axis=1))"
-CLIPPED_LOSS = "-np.mean(np.sum(Y_k * np.log(np.clip(P, 1e-7, 1 - 1e-7)), axis=1))"
+    "            X_k, y_k = X[start:start + batch_size], y[start:start + batch_size]\n"
+    "            s = {weights}\n"
+    "            z = X_k @ w[:, 0] + b[0]\n"
+    "            rows = np.maximum(z, 0) - z * y_k + np.log1p(np.exp(-np.abs(z)))\n"
+    "            n = {n}\n"
+    "            total += len(X_k) * np.sum(s * rows) / n\n"
+    "            g = s * (0.5 * (1 + np.tanh(z / 2)) - y_k) / n\n"
+    "            w = w - learning_rate * (X_k.T @ g)[:, None]\n"
+    "            b = b - learning_rate * np.array([g.sum()])\n"
+    "        losses.append(total / m)\n"
+    "    return losses, w, b\n")
+WEIGHTS = "np.where(y_k == 1, class_weight[1], class_weight[0])"
+RIGHT_FIT = FIT.format(weights=WEIGHTS, n="len(X_k)")
+
+
+def chosen(learning_rate, batch_size, epochs):
+    return RIGHT_FIT + f"\n\ndef chosen_fit():\n    return {learning_rate}, {batch_size}, {epochs}\n"
+
 
 # Task 4, right but for `{improves}` (the test of an improvement), `{stops}` (the test that ends
 # training) and `{kept}` (the epoch whose weights are restored).
@@ -76,7 +82,7 @@ ITERATIONS = (
     "    return m_train, steps, steps * epochs\n")
 
 MISTAKES = {
-    "rounded_split__p_half_is_1__values_never_reset__argmin_kept__clipped_loss": {
+    "rounded_split__p_half_is_1__values_never_reset__argmin_kept__divided_by_the_weights": {
         "code": {
             "iterations_code": ITERATIONS.format(m_train="m - round(m * validation_split)",
                                                  steps="math.ceil(m_train / batch_size)"),
@@ -86,34 +92,35 @@ MISTAKES = {
             "early_stopping_code": EARLY_STOPPING.format(improves="value + min_delta < best",
                                                          stops="wait >= max(patience, 1)",
                                                          kept="int(np.argmin(val_losses[:epoch])) + 1"),
-            "fit_code": FIT.format(loss=CLIPPED_LOSS, divisor="len(X_k)", epoch_loss="total / m"),
+            "fit_code": FIT.format(weights=WEIGHTS, n="s.sum()"),
         },
-        "scores": {"iterations": 1, "evaluate": 1, "callback": 2, "early_stopping": 1, "fit": 2},
+        "scores": {"iterations": 1, "evaluate": 1, "callback": 2, "early_stopping": 1, "fit": 0, "budget": 3},
         "messages": {
             "iterations_hidden": "keras fit trains on 80 of the 101 rows, yours says 81",
             "evaluate_hidden": "counts a probability of exactly 0.5 as class 1",
             "callback_hidden": "start a new list in on_train_begin",
             "early_stopping_hidden": "the model ends with the weights of epoch 1",
-            "fit_hidden": "clipped into [1e-7, 1 - 1e-7]",
+            "fit_test": "divides each batch's weighted loss by the sum of its class weights",
         },
     },
-    "last_batch_dropped__broadcast_labels__stops_an_epoch_late__gradient_over_batch_size": {
+    "last_batch_dropped__broadcast_labels__stops_an_epoch_late__last_batch_over_batch_size": {
         "code": {
             "iterations_code": ITERATIONS.format(m_train="int(math.floor(m * (1.0 - validation_split)))",
                                                  steps="m_train // batch_size"),
             "evaluate_code": EVALUATE.format(p_and_t="P, y", right="(p > 0.5) == t"),
             "callback_code": STOP_BELOW.format(start="", reset="True", hook=STOP_ONE_EPOCH_LATE),
-            "fit_code": FIT.format(loss=EXACT_LOSS, divisor="batch_size", epoch_loss="total / m"),
+            "fit_code": FIT.format(weights=WEIGHTS, n="batch_size"),
         },
-        "scores": {"iterations": 0, "evaluate": 0, "callback": 0, "early_stopping": 2, "fit": 0},
+        "scores": {"iterations": 0, "evaluate": 0, "callback": 0, "early_stopping": 2, "fit": 0, "budget": 0},
         "messages": {
             "iterations_test": "the last, smaller batch counts too, so round the division up",
             "evaluate_test": "so y * np.log(P) broadcasts to shape (40, 40)",
             "callback_test": "went on after epoch 3",
-            "fit_test": "the last batch has 4 rows, not 8; the gradient of its mean loss is (P - Y) / 4",
+            "fit_test": "divides the last, smaller batch by batch_size",
+            "budget_test": "make Task 5 pass first",
         },
     },
-    "no_validation_split__keras_inside__built_on_early_stopping__tie_improves__mean_of_batches": {
+    "no_validation_split__keras_inside__built_on_early_stopping__tie_improves__class_weight_ignored": {
         "code": {
             "iterations_code": ITERATIONS.format(m_train="m", steps="math.ceil(m_train / batch_size)"),
             "evaluate_code": (
@@ -127,15 +134,30 @@ MISTAKES = {
                 "        self.values = []\n"),
             "early_stopping_code": EARLY_STOPPING.format(improves="value + min_delta <= best",
                                                          stops="wait >= max(patience, 1)", kept="best_epoch"),
-            "fit_code": FIT.format(loss=EXACT_LOSS, divisor="len(X_k)", epoch_loss="np.mean(batch_losses)"),
+            "fit_code": FIT.format(weights="1.0", n="len(X_k)"),
         },
-        "scores": {"iterations": 0, "evaluate": 0, "callback": 0, "early_stopping": 1, "fit": 0},
+        "scores": {"iterations": 0, "evaluate": 0, "callback": 0, "early_stopping": 1, "fit": 0, "budget": 3},
         "messages": {
             "iterations_test": "validation_split=0.1 holds the last rows out for validation",
             "evaluate_test": "evaluate_from_predictions uses keras",
             "callback_test": "built on keras.callbacks.Callback itself, not on",
             "early_stopping_hidden": "stops training after epoch 2, yours after epoch 3",
-            "fit_test": "holds plain means of the batch losses: the last batch has 4 rows, not 8",
+            "fit_test": "leaves class_weight out",
         },
+    },
+    "over_the_step_budget": {
+        "code": {"budget_code": chosen(1.0, 32, 2)},
+        "scores": {"iterations": 2, "evaluate": 2, "callback": 3, "early_stopping": 2, "fit": 3, "budget": 0},
+        "messages": {"budget_test": "asks for 30 steps on 456 training rows, over the budget of 20"},
+    },
+    "learning_rate_too_small_for_the_budget": {
+        "code": {"budget_code": chosen(0.1, 456, 20)},
+        "scores": {"iterations": 2, "evaluate": 2, "callback": 3, "early_stopping": 2, "fit": 3, "budget": 0},
+        "messages": {"budget_test": "training stopped while the loss was still falling"},
+    },
+    "learning_rate_too_large_for_the_budget": {
+        "code": {"budget_code": chosen(30.0, 456, 20)},
+        "scores": {"iterations": 2, "evaluate": 2, "callback": 3, "early_stopping": 2, "fit": 3, "budget": 0},
+        "messages": {"budget_test": "steps this large overshoot"},
     },
 }
