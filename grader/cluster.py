@@ -36,6 +36,7 @@ is recorded only once per student (a second one, after a recomputation, is ignor
 scheduler is lost, or the instructor presses Ctrl-C, the students not yet graded are left
 ungraded; running the same command again grades them and skips those already recorded.
 """
+import asyncio
 import collections
 import hashlib
 import importlib.metadata
@@ -214,15 +215,20 @@ def close_kernels():
         spares.close()
     _spares.clear()
     for kernel in list(_kernels):
-        kernel.close()
+        if kernel.km.has_kernel:
+            kernel.close()
 
 
 class CloseSpares(WorkerPlugin):
     """Registered by each run: when a worker closes, it stops its kernels (see close_kernels)."""
     name = "grader-close-kernels"
 
-    def teardown(self, worker):
-        close_kernels()
+    async def teardown(self, worker):
+        # also called when the next run registers the plugin again: the worker goes on grading then
+        if getattr(getattr(worker, "status", None), "name", "closing") in ("running", "paused"):
+            return
+        # a kernel is stopped through its own event loop: not in the worker's, which this would block
+        await asyncio.to_thread(close_kernels)
 
 
 def dask_setup(worker):
