@@ -158,6 +158,7 @@ def _kill_tree(pid):
     """Kill a worker process and everything it started (its kernels' sandboxes): a machine lost."""
     try:
         process = psutil.Process(pid)
+        process.suspend()           # it starts no more kernels while its family is listed
         family = [*process.children(recursive=True), process]
     except psutil.NoSuchProcess:
         return
