@@ -28,15 +28,12 @@ DEPTH, WIDTH, BUDGET, TARGET = 6, 16, 200, 0.25                # Task 4: 6 hidde
 
 def network(rng, sizes, init="he", bias=0.1):
     """[W1, b1, ..., WL, bL] for the layer sizes [d, h1, ..., n], from rng (a seed or a Generator):
-    kernels He normal or Glorot uniform, biases normal with standard deviation `bias`."""
+    He-normal or Glorot-uniform kernels, normal biases of standard deviation `bias`."""
     rng, params = np.random.default_rng(rng), []
-    for fan_in, units in zip(sizes[:-1], sizes[1:]):
-        if init == "he":
-            kernel = rng.normal(scale=np.sqrt(2.0 / fan_in), size=(fan_in, units))
-        else:
-            limit = np.sqrt(6.0 / (fan_in + units))
-            kernel = rng.uniform(-limit, limit, size=(fan_in, units))
-        params += [kernel, rng.normal(scale=bias, size=units)]
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        limit = np.sqrt(6.0 / (a + b))
+        params += [rng.normal(scale=np.sqrt(2.0 / a), size=(a, b)) if init == "he" else
+                   rng.uniform(-limit, limit, size=(a, b)), rng.normal(scale=bias, size=b)]
     return params
 
 
@@ -84,27 +81,17 @@ def derivative(name, z, negative_slope=0.2):
 
 
 @serialized
-def gradients(X, Y, params, hidden_activation):
-    """The gradients of Keras's mean squared error with respect to params, by tf.GradientTape on
-    float64 keras.layers.Dense layers holding params (`hidden_activation` on all but the last)."""
+def kernel_norms(X, Y, params, hidden):
+    """||dL/dW|| of every kernel: tf.GradientTape's gradients of keras.losses.MeanSquaredError, through
+    keras.activations.<hidden> after every layer but the last (float64)."""
     keras, tf = keras_and_tf()
-    A, layers, L = tf.constant(X), [], len(params) // 2
-    for k in range(L):
-        layer = keras.layers.Dense(params[2 * k].shape[1], dtype="float64",
-                                   activation=hidden_activation if k < L - 1 else None)
-        layer.build((None, params[2 * k].shape[0]))
-        layer.set_weights(params[2 * k:2 * k + 2])
-        layers.append(layer)
+    weights, A = [tf.Variable(p) for p in params], tf.constant(X)
     with tf.GradientTape() as tape:
-        for layer in layers:
-            A = layer(A)
+        for k in range(0, len(weights), 2):
+            A = A @ weights[k] + weights[k + 1]
+            A = getattr(keras.activations, hidden)(A) if k < len(weights) - 2 else A
         loss = keras.losses.MeanSquaredError(dtype="float64")(tf.constant(Y), A)
-    return [g.numpy() for g in tape.gradient(loss, [w for layer in layers for w in layer.trainable_weights])]
-
-
-def kernel_norms(X, Y, params, hidden_activation):
-    """||dL/dW|| of every kernel, by tf.GradientTape (gradients)."""
-    return np.array([np.linalg.norm(g) for g in gradients(X, Y, params, hidden_activation)[0::2]])
+    return np.array([np.linalg.norm(g.numpy()) for g in tape.gradient(loss, weights)[0::2]])
 
 
 def f(name, z):
@@ -161,7 +148,6 @@ def kernel_gradients(X, Y, params, name, at_output=False):
 
 
 def r2(X, Y, params, name):
-    """The coefficient of determination of the network's predictions: 1 - SSE / SST."""
     return float(1 - np.sum((forward(X, params, name)[0] - Y) ** 2) / np.sum((Y - Y.mean()) ** 2))
 
 
