@@ -31,7 +31,9 @@ Who does what:
 Nothing lost, nothing twice: a task whose worker dies while it runs (killed, out of memory,
 machine lost) is run again on another worker by the scheduler, up to its
 `distributed.scheduler.allowed-failures` times; after that the student is "not graded" with the
-reason. A line is printed for each worker lost and for each of our tasks it was running. A result
+reason. (The scheduler counts a death against every task assigned to that worker, so at most one
+task per worker thread, or --jobs, is on the cluster at a time; the next ones wait here, prepared.)
+A line is printed for each worker lost and for each of our tasks it was running. A result
 is recorded only once per student (a second one, after a recomputation, is ignored). If the
 scheduler is lost, or the instructor presses Ctrl-C, the students not yet graded are left
 ungraded; running the same command again grades them and skips those already recorded.
