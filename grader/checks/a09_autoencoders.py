@@ -31,27 +31,19 @@ def sigmoid(Z):
 # --- Task 1: the backward pass of a tied autoencoder -----------------------------------------------
 
 @serialized
-def keras_tied_gradients(X, W, b, c):
+def keras_tied_gradients(X, W, b, c, only=None):
     """dL/dW, dL/db, dL/dc by tf.GradientTape, float64, of L = keras.losses.MeanSquaredError()(X, X_hat)
-    with H = relu(X W + b) and X_hat = sigmoid(H W^T + c): the kernel W is used twice."""
+    with H = relu(X W + b) and X_hat = sigmoid(H W^T + c): the kernel W is used twice. With only=
+    "encoder" or "decoder", W's other use is held constant (tf.stop_gradient): that use's share alone."""
     keras, tf = keras_and_tf()
     W, b, c = tf.Variable(W), tf.Variable(b), tf.Variable(c)
     with tf.GradientTape() as tape:
-        H = keras.activations.relu(tf.constant(X) @ W + b)
-        X_hat = keras.activations.sigmoid(H @ tf.transpose(W) + c)
+        encoder_W, decoder_W = (W if only != "decoder" else tf.stop_gradient(W),
+                                W if only != "encoder" else tf.stop_gradient(W))
+        H = keras.activations.relu(tf.constant(X) @ encoder_W + b)
+        X_hat = keras.activations.sigmoid(H @ tf.transpose(decoder_W) + c)
         loss = keras.losses.MeanSquaredError(dtype="float64")(tf.constant(X), X_hat)
     return [g.numpy() for g in tape.gradient(loss, [W, b, c])]
-
-
-def tied_uses(X, W, b, c):
-    """The two contributions to dL/dW, the encoder's use X^T dZ1 and the decoder's use dZ2^T H
-    (the chain rule in NumPy: only to name a mistake, the verdict compares with the tape)."""
-    Z1 = X @ W + b
-    H = np.maximum(Z1, 0.0)
-    X_hat = sigmoid(H @ W.T + c)
-    dZ2 = 2 * (X_hat - X) / X.size * X_hat * (1 - X_hat)
-    dZ1 = (dZ2 @ W) * (Z1 > 0)
-    return X.T @ dZ1, dZ2.T @ H
 
 
 def scale_hints(m, d):
@@ -80,17 +72,12 @@ def check_tied(student, X, W, b, c):
     if d != k and isinstance(reply[0], np.ndarray) and reply[0].shape == (k, d):
         raise Failed(transposed)
     dW = as_array(reply[0], W.shape, "dW, the first array it returns")
-    encoder, decoder = tied_uses(X, W, b, c)
-    if max_abs(dW - right_dW) > tol:
-        if d == k and max_abs(dW - right_dW.T) <= tol:
-            raise Failed(transposed)
-        if max_abs(dW - encoder) <= tol:
-            raise Failed(f"dW, from {what}, has only the encoder's share: W is also the decoder's kernel "
-                         "(transposed), and each use of a weight adds to its gradient")
-        if max_abs(dW - decoder) <= tol:
-            raise Failed(f"dW, from {what}, has only the decoder's share: W is also the encoder's kernel, and "
-                         "each use of a weight adds to its gradient")
-    assert_close(dW, right_dW, "dW", "tf.GradientTape", tol, scale_hints(m, d))
+    if d == k and max_abs(dW - right_dW) > tol and max_abs(dW - right_dW.T) <= tol:
+        raise Failed(transposed)
+    shares = [(keras_tied_gradients(X, W, b, c, only)[0], f"has only the {only}'s share: W is also the {other}'s "
+               "kernel, and each use of a weight adds to its gradient")
+              for only, other in (("encoder", "decoder"), ("decoder", "encoder"))]
+    assert_close(dW, right_dW, "dW", "tf.GradientTape", tol, scale_hints(m, d), like=shares)
 
 
 @TASKS.visible("tied_test", "Task 1: the visible tests pass.")
@@ -116,26 +103,29 @@ def tied_hidden(student, rng):
 # --- Task 2: the parameter count of a symmetric autoencoder -----------------------------------------
 
 @serialized
-def keras_count(sizes, tied):
+def keras_count(sizes, tied, biases=("encoder", "decoder")):
     """keras.Model.count_params() of the symmetric autoencoder with encoder widths sizes (input first):
     Dense layers down to the code and back up to sizes[0]; the decoder either has its own Dense layers
-    or reuses the encoder's kernels, transposed, with its own biases (a tied layer, as in the lesson)."""
+    or reuses the encoder's kernels, transposed, with its own biases (a tied layer, as in the lesson).
+    `biases` names the halves whose layers have biases (all, for the model itself)."""
     keras, _ = keras_and_tf()
 
     class DenseTranspose(keras.layers.Layer):
-        def __init__(self, dense):
+        def __init__(self, dense, use_bias):
             super().__init__()
-            self.dense = dense
+            self.dense, self.use_bias = dense, use_bias
 
         def build(self, input_shape):
-            self.bias = self.add_weight(shape=(self.dense.kernel.shape[0],), initializer="zeros", name="bias")
+            if self.use_bias:
+                self.bias = self.add_weight(shape=(self.dense.kernel.shape[0],), initializer="zeros", name="bias")
 
         def call(self, x):
-            return x @ keras.ops.transpose(self.dense.kernel) + self.bias
+            return x @ keras.ops.transpose(self.dense.kernel) + (self.bias if self.use_bias else 0)
 
-    encoder = [keras.layers.Dense(units) for units in sizes[1:]]
-    decoder = [DenseTranspose(dense) for dense in reversed(encoder)] if tied else \
-        [keras.layers.Dense(units) for units in reversed(sizes[:-1])]
+    with_bias = "decoder" in biases
+    encoder = [keras.layers.Dense(units, use_bias="encoder" in biases) for units in sizes[1:]]
+    decoder = [DenseTranspose(dense, with_bias) for dense in reversed(encoder)] if tied else \
+        [keras.layers.Dense(units, use_bias=with_bias) for units in reversed(sizes[:-1])]
     model = keras.Sequential([keras.Input(shape=(sizes[0],)), *encoder, *decoder])
     return int(model.count_params())
 
@@ -146,21 +136,14 @@ def check_count(student, sizes, tied):
     if isinstance(got, bool) or not isinstance(got, (int, float)) or not np.isfinite(got) or got != round(got):
         raise Failed(f"{what} should return a whole number (an int), not {got!r}")
     got, right = int(got), keras_count(sizes, tied)
-    if got == right:
-        return
-    kernels = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    encoder_biases, decoder_biases = sum(sizes[1:]), sum(sizes[:-1])
-    hint = ""
-    if tied and got == 2 * kernels + encoder_biases + decoder_biases:
-        hint = (": that is the untied count. In a tied autoencoder the decoder's kernels are the encoder's, "
-                "transposed: they are stored (and counted) once")
-    elif got in (kernels * (1 if tied else 2), kernels * (1 if tied else 2) + encoder_biases):
-        hint = (": count the biases too, the decoder's as well: every layer has its own bias, also a tied one "
-                "(only the kernels are shared)")
-    elif got == kernels * (1 if tied else 2) + 2 * encoder_biases:
-        hint = (f": the decoder's biases have the sizes of the layers it outputs, {list(reversed(sizes[:-1]))} "
-                "(back to the input's width), not those of the encoder's outputs")
-    raise Failed(f"{what} returned {got}, but Keras's count_params() of that model is {right}{hint}")
+    hints = [(tied and keras_count(sizes, False), ": that is the untied count. In a tied autoencoder the decoder's "
+              "kernels are the encoder's, transposed: they are stored (and counted) once"),
+             (keras_count(sizes, tied, biases=()), ": count the biases too, every layer's"),
+             (keras_count(sizes, tied, biases=("encoder",)), ": count the decoder's biases too: a tied layer "
+              "shares its kernel, not its bias")]
+    if got != right:
+        raise Failed(f"{what} returned {got}, but Keras's count_params() of that model is {right}"
+                     + next((text for count, text in hints if got == count), ""))
 
 
 @TASKS.visible("count_test", "Task 2: the visible tests pass.")
