@@ -104,6 +104,12 @@ MISTAKES = {
             "training_test": "standardised with one mean and one standard deviation for the whole array",
         },
     },
+    "standardises_the_given_array_in_place": {
+        "code": {"training_code": TRAINING.format(**{**RIGHT_T, "S": "X"}).replace(
+            "    S = X\n", "    X -= mu\n    X /= sd\n    S = X\n")},
+        "scores": {"log_softmax": 2, "mse_gradients": 3, "training": 0},
+        "messages": {"training_test": "train_logistic changed its argument 1"},
+    },
     "cross_entropy_gradient_instead": {
         "code": {
             "mse_gradients_code": SIGMOID + (

@@ -103,6 +103,13 @@ MISTAKES = {
         "scores": {"forward": 3, "backward": 3, "training": 0},
         "messages": {"training_test": "took 2 steps instead of 1"},
     },
+    "updates_the_given_weights_in_place": {
+        "code": {"training_code": TRAINING.format(**TRAINED).replace(
+            "        trained = [V - learning_rate * dV for V, dV in zip(trained, grads)]\n",
+            "        for V, dV in zip(trained, grads):\n            V -= learning_rate * dV\n")},
+        "scores": {"forward": 3, "backward": 3, "training": 0},
+        "messages": {"training_test": "train_mlp changed its argument 3"},
+    },
     "learning_rate_too_small": {
         "code": {"training_code": TRAINING.format(**{**TRAINED, "choice": "[64], 0.02, 150"})},
         "scores": {"forward": 3, "backward": 3, "training": 0},
