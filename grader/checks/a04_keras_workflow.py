@@ -1,18 +1,14 @@
 """The checks of assignment 4 (chapters/04_keras_workflow/assignment_04.ipynb): the iterations of
-fit, evaluate from predict's output, a stopping callback, EarlyStopping's rule and fit's epoch
-loop, compared with what Keras really does, in float64.
+fit, evaluate from predict's output, a stopping callback, EarlyStopping's rule, fit with class
+weights (derived by the student) and a budget of 20 steps on the breast cancer data, all against
+what Keras really does, in float64 (Task 6: a replay of fit's rule, checked against Keras in Task 5).
 
-In the notebook, `tests.run("fit_test", globals())` runs a check on the student's machine; at
-grading time, the grader runs the same checks in its own process (grader.verdicts), and the hidden
-ones draw their inputs from `rng`, which is different for every student. Tasks 1, 2, 4 and 5 are
-decided in a kernel that has no Keras (an allow-list of NumPy and the kernel's needs); Task 3 is
-a Keras callback, decided in a kernel that has Keras, so:
-- Keras's answers (the references below) are computed here, never in the kernel;
-- what needs Keras objects in the kernel (fits with the student's callback, a look at which
-  libraries a function uses) runs there as HARNESS code, which returns plain data only: the
-  number of epochs a fit ran and the callback's values, compared here with the same fit made
-  here. Code in the kernel can change what the harness returns, as it can change what any of its
-  functions return; the verdict depends only on those values and on the answers computed here.
+Tasks 1, 2, 4, 5 and 6 are decided in a kernel without Keras (an allow-list of NumPy and the
+kernel's needs), Task 3, a Keras callback, in one with Keras. Keras's answers are computed here,
+never in the kernel; what needs the student's objects there (fits with the student's callback, a
+look at which libraries a function uses) runs as the harness grader/checks/a04_kernel.py, which
+returns plain data only, judged here. Hidden checks and Task 6's data draw from `rng`, secret per
+student at grading time.
 """
 import contextlib
 import functools
@@ -23,8 +19,6 @@ from . import a04_kernel
 from .core import Failed, Tasks, as_array, as_count, as_tuple, assert_close, max_abs, source_of
 from .references import keras_and_tf, normal, one_hot_of, serialized
 
-# Tasks 1, 2, 4 and 5 are NumPy tasks: decided in a kernel whose packages are an allow-list (no Keras
-# to borrow, whatever the name it is imported by); Task 3, a Keras callback, in one with Keras.
 TASKS = Tasks(numpy_only=False, numpy_tasks=("iterations", "evaluate", "early_stopping", "fit", "budget"))
 NUMPY_PRELUDE = "import math\nimport numpy as np"    # the setup cell's imports a NumPy task's kernel has
 PRELUDE = """\
@@ -127,16 +121,6 @@ def fit_counts(m, batch_size, validation_split, epochs):
         return m_train, tuple(counter.per_epoch)
 
 
-def _predict_and_evaluate(keras, net, X, y, loss):
-    """net compiled with `loss` and metrics=["accuracy"]: its predict(X), and the loss and the
-    accuracy that its evaluate(X, y) reports."""
-    net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss=loss, metrics=["accuracy"])
-    P = _quietly(net.predict, X, verbose=0)
-    assert 1e-6 < P.min() and P.max() < 1 - 1e-6, f"test data: predictions from {P.min()} to {P.max()}"
-    loss_value, accuracy = _quietly(net.evaluate, X, y, verbose=0)
-    return P, float(loss_value), float(accuracy)
-
-
 @serialized
 def predict_and_evaluate(X, y, layers, loss, seed, scale, train=None):
     """A float64 model X.shape[1] -> layers with seeded normal weights of the given scale, trained
@@ -148,7 +132,11 @@ def predict_and_evaluate(X, y, layers, loss, seed, scale, train=None):
         if train is not None:
             net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss=loss)
             _quietly(net.fit, *train, batch_size=16, epochs=5, shuffle=False, verbose=0)
-        return _predict_and_evaluate(keras, net, X, y, loss)
+        net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss=loss, metrics=["accuracy"])
+        P = _quietly(net.predict, X, verbose=0)
+        assert 1e-6 < P.min() and P.max() < 1 - 1e-6, f"test data: predictions from {P.min()} to {P.max()}"
+        loss_value, accuracy = _quietly(net.evaluate, X, y, verbose=0)
+        return P, float(loss_value), float(accuracy)
 
 
 def callback_data(seed, m):
@@ -220,18 +208,19 @@ def check_iterations(student, m, batch_size, validation_split, epochs):
         product = m * (1.0 - validation_split)
         hint = (f"validation_split={validation_split} holds the last rows out for validation"
                 if got_rows == m and validation_split else
-                f"fit keeps the first floor(m * (1.0 - validation_split)) rows, and {m} * (1.0 - "
-                f"{validation_split}) is {product!r}" + (", just below a whole number in floating point"
-                                                         if 0 < round(product) - product < 1e-9 else ""))
-        raise Failed(f"{what}: keras fit trains on {m_train} of the {m} rows, yours says {got_rows}: {hint}")
+                f"look at how Keras rounds m * (1.0 - validation_split) to whole rows: here the product is "
+                f"{product!r}" + (", just below a whole number in floating point"
+                                  if 0 < round(product) - product < 1e-9 else ""))
+        raise Failed(f"{what}: yours says {got_rows} training rows, {'more' if got_rows > m_train else 'fewer'} "
+                     f"than keras fit trains on: {hint}")
     if got_steps != steps:
         hint = (": the last, smaller batch counts too, so round the division up" if got_steps == m_train // batch_size
                 else ": the rows are cut into batches of batch_size, the last one possibly smaller")
-        raise Failed(f"{what}: each epoch of keras fit on {m_train} training rows ran {steps} "
-                     f"iteration{'s' * (steps != 1)} (one per batch), yours says {got_steps}{hint}")
+        raise Failed(f"{what}: yours says {got_steps} iterations per epoch, {'more' if got_steps > steps else 'fewer'} "
+                     f"than keras fit runs on {m_train} training rows (one per batch){hint}")
     if got_total != total:
-        raise Failed(f"{what}: keras fit ran {total} iterations in all ({epochs} epochs of {steps}), "
-                     f"yours says {got_total}")
+        raise Failed(f"{what}: your number of iterations in all, {got_total}, is not what {epochs} epochs of "
+                     f"{got_steps} iterations run")
 
 
 @TASKS.visible("iterations_test", "Task 1: the visible tests pass.")
@@ -437,13 +426,16 @@ def check_early_stopping(student, values, patience, min_delta, restore):
     got = as_tuple(student.call("early_stopping", list(values), patience, min_delta, restore), 2, what)
     run, kept = (as_count(v, f"{what}[{k}]") for k, v in enumerate(got))
     if run != ran:
-        raise Failed(f"{what}: keras.callbacks.EarlyStopping never stops this training, so all {ran} epochs run; "
-                     f"yours stops after epoch {run}" if ran == len(values) else
-                     f"{what}: keras.callbacks.EarlyStopping stops training after epoch {ran}, yours after epoch {run}")
+        raise Failed(f"{what}: keras.callbacks.EarlyStopping never stops this training, but yours stops after "
+                     f"epoch {run}" if ran == len(values) else
+                     f"{what}: yours stops training after epoch {run}, {'later' if run > ran else 'earlier'} than "
+                     "keras.callbacks.EarlyStopping: check when an epoch counts as an improvement, and how the "
+                     "epochs without one are counted")
     why = ("the best epoch, by its rule, since restore_best_weights=True" if restore else
            "the last epoch run, since restore_best_weights=False")
     if kept != holds:
-        raise Failed(f"{what}: the model ends with the weights of epoch {holds} ({why}), yours says epoch {kept}")
+        raise Failed(f"{what}: yours says the model ends with the weights of epoch {kept}, but it keeps those of "
+                     f"another epoch: {why}")
 
 
 @TASKS.visible("early_stopping_test", "Task 4: the visible tests pass.")

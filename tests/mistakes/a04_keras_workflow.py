@@ -96,10 +96,11 @@ MISTAKES = {
         },
         "scores": {"iterations": 1, "evaluate": 1, "callback": 2, "early_stopping": 1, "fit": 0, "budget": 3},
         "messages": {
-            "iterations_hidden": "keras fit trains on 80 of the 101 rows, yours says 81",
+            "iterations_hidden": "yours says 81 training rows, more than keras fit trains on",
             "evaluate_hidden": "counts a probability of exactly 0.5 as class 1",
             "callback_hidden": "start a new list in on_train_begin",
-            "early_stopping_hidden": "the model ends with the weights of epoch 1",
+            "early_stopping_hidden": "yours says the model ends with the weights of epoch 2, but it keeps those of "
+                                     "another epoch: the best epoch",
             "fit_test": "divides each batch's weighted loss by the sum of its class weights",
         },
     },
@@ -141,7 +142,7 @@ MISTAKES = {
             "iterations_test": "validation_split=0.1 holds the last rows out for validation",
             "evaluate_test": "evaluate_from_predictions uses keras",
             "callback_test": "built on keras.callbacks.Callback itself, not on",
-            "early_stopping_hidden": "stops training after epoch 2, yours after epoch 3",
+            "early_stopping_hidden": "yours stops training after epoch 3, later than keras.callbacks.EarlyStopping",
             "fit_test": "leaves class_weight out",
         },
     },
