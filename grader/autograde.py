@@ -38,7 +38,7 @@ from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateI
                                     OverwriteKernelspec)
 
 from . import course, names, sandbox, submission
-from .checks import core, for_assignment, references
+from .checks import NoChecks, core, for_assignment, references
 from .execute import Kernel, execute
 from .export import outcomes_path, read_outcomes
 from .gradebook import GradebookWriter
@@ -127,7 +127,7 @@ def _grade_notebooks(job, spares, outcome, staged):
         except Exception as error:
             outcome.problems.append(safe_text(error, 500))
             continue
-        verdicts = Verdicts(checks, job.assignment, job.student, job.secret, answers_digest(nb)) if checks else None
+        verdicts = Verdicts(checks, job.assignment, job.student, job.secret, answers_digest(nb))
         nb, problems = execute(nb, (spares.take() if spares else None) or new_kernel(job),
                                cell_timeout=job.cell_timeout, total_timeout=job.total_timeout, verdicts=verdicts,
                                on_ready=(lambda: spares.start(job)) if spares else None,
@@ -165,10 +165,10 @@ def new_kernel(job, environment=None):
     packages are an allow-list (NumPy, matplotlib, the kernel's own needs and the standard library:
     sandbox.allowlist_site); a FULL one has the course's packages but those it must not have."""
     checks = for_assignment(job.assignment)
-    environment = environment or (checks.TASKS.primary if checks else core.FULL)
-    if checks and environment == core.NUMPY and not job.unsafe:
+    environment = environment or checks.TASKS.primary
+    if environment == core.NUMPY and not job.unsafe:
         return Kernel(allowed=sandbox.allowlist_site())
-    return Kernel(unsafe=job.unsafe, hidden_packages=checks.TASKS.hidden_packages if checks else ())
+    return Kernel(unsafe=job.unsafe, hidden_packages=checks.TASKS.hidden_packages)
 
 
 class Spares:
@@ -260,7 +260,11 @@ def autograde(assignment, root=course.REPO, force=False, jobs=None, unsafe=False
             raise course.CannotRun(f"Refusing to grade: {reason}.\nSubmissions are untrusted code and are only run "
                                    "sandboxed. To run them without isolation anyway (trusted code only), pass "
                                    "--unsafe-no-sandbox.")
-    secret = course_secret() if for_assignment(assignment) else ""
+    try:
+        for_assignment(assignment)
+    except NoChecks as error:
+        raise course.CannotRun(str(error)) from None
+    secret = course_secret()
     _ensure_in_gradebook(root, assignment)
     found, refused = submission.students(root, assignment)
     students = sorted([*found, *refused])

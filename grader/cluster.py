@@ -170,14 +170,13 @@ def grade_on_worker(task):
         if reason:
             raise RuntimeError(f"the worker {result['worker']} cannot grade: {reason}")
         checks = for_assignment(task.assignment)
-        if checks:
-            _warm_up()
+        _warm_up()
         job = Job(task.student, task.assignment, root="", unsafe=task.unsafe, cell_timeout=task.cell_timeout,
                   total_timeout=task.total_timeout)
         spares = _spares.setdefault((task.assignment, task.unsafe), Spares())
         for target, text, seeds in task.notebooks:
             nb = nbformat.reads(text, as_version=4)
-            verdicts = SeededVerdicts(checks, task.assignment, task.student, seeds) if checks else None
+            verdicts = SeededVerdicts(checks, task.assignment, task.student, seeds)
             nb, problems = execute(nb, _live(spares.take() or new_kernel(job)), cell_timeout=task.cell_timeout,
                                    total_timeout=task.total_timeout, verdicts=verdicts,
                                    on_ready=lambda: spares.start(job),
@@ -258,7 +257,6 @@ def make_task(job, wanted):
     try:
         if job.refused:
             raise submission.Refused(job.refused)
-        checks = for_assignment(job.assignment)
         uploaded = submission.read(job.root, job.assignment, job.student)
         matched = match_submission(job.root, job.assignment, job.student, uploaded.notebooks)
         outcome.problems += matched.missing + matched.notes
@@ -269,10 +267,10 @@ def make_task(job, wanted):
             except Exception as error:
                 outcome.problems.append(safe_text(error, 500))
                 continue
-            digest = answers_digest(nb) if checks else ""
+            digest = answers_digest(nb)
             seeds = {cell.metadata["nbgrader"]["grade_id"]: hidden_seed(job.secret, job.assignment, job.student,
                                                                         cell.metadata["nbgrader"]["grade_id"], digest)
-                     for cell in nb.cells if checks and is_test_cell(cell)}
+                     for cell in nb.cells if is_test_cell(cell)}
             notebooks.append((target, nbformat.writes(nb), seeds))
     except submission.Refused as refusal:
         outcome.problems.append(f"refused: {refusal}")

@@ -186,7 +186,7 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
     notebook's `total_timeout` holds during a cell too: each cell, and each call a check makes,
     gets at most what is left of it (and at most `cell_timeout`).
 
-    With `verdicts` (grader.verdicts.Verdicts), the test cells are not run: the kernel runs the
+    `verdicts` (grader.verdicts.Verdicts) decide the test cells, which never run: the kernel runs the
     prelude instead of the setup cells, then ALL the student's cells, in order, and only then are
     the test cells decided, in order, by the trusted checks (their outputs are the verdicts). So
     the outputs the feedback shows are those of the student's cells as they ran before any check:
@@ -201,9 +201,8 @@ def execute(nb, kernel=None, cell_timeout=120, total_timeout=300, verdicts=None,
     kernel = kernel or Kernel(**sandboxing)
     code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     limits = dict(cell_timeout=cell_timeout, total_timeout=total_timeout, deadline=deadline)
-    if verdicts is None:
-        return nb, _session(nb, kernel, limits, on_ready, lambda client, problems: _run_cells(
-            client, code_cells, limits, problems))
+    if verdicts is None:      # every assignment has checks: a test cell never runs in the student's kernel
+        raise ValueError("execute() needs the trusted checks' Verdicts: test cells are never run in the kernel")
     tests = [(i, c) for i, c in code_cells if is_test_cell(c)]
     student = [(i, c) for i, c in code_cells if not is_test_cell(c) and not is_setup_cell(c)]
     groups, stop = verdicts.by_environment(tests), {}

@@ -14,10 +14,11 @@ from nbgrader.api import Gradebook
 from grader import autograde as autograde_module
 from grader.course import REPO, release
 from grader.gradebook import GradebookWriter
-from tests.test_grading import SECRET, submission
+from tests.test_grading import SECRET, points, submission
 
 ASSIGNMENT, NOTEBOOK = "01_neuron", "assignment_01.ipynb"
 STUDENTS = ["s1", "s2", "s3"]
+FULL = sum(points(ASSIGNMENT).values())
 
 
 class DyingWriter(GradebookWriter):
@@ -59,9 +60,9 @@ def test_a_dying_gradebook_writer_loses_and_doubles_no_student(tmp_path, monkeyp
     printed = io.StringIO()
     assert autograde_module.autograde(ASSIGNMENT, course, jobs=1, out=printed) == 1
     first = printed.getvalue()
-    assert recorded(course) == {"s1": 12}, first
+    assert recorded(course) == {"s1": FULL}, first
     for student in STUDENTS[1:]:
-        assert re.search(rf"^{student}\s+- / 12\s+not graded: .*not recorded in the gradebook: the gradebook "
+        assert re.search(rf"^{student}\s+- / {FULL}\s+not graded: .*not recorded in the gradebook: the gradebook "
                          r"writer stopped \(exit status -9\)", first, re.M), first
     assert re.search(r"^2 students not recorded in the gradebook: s2, s3\. Run the same command again", first,
                      re.M), first
@@ -71,5 +72,5 @@ def test_a_dying_gradebook_writer_loses_and_doubles_no_student(tmp_path, monkeyp
     assert autograde_module.autograde(ASSIGNMENT, course, jobs=1, out=printed) == 0
     again = printed.getvalue()
     assert re.search(r"3 submissions, 2 to grade", again), again       # s1 is not recorded twice
-    assert re.search(r"^s1\s+12 / 12\s+graded before", again, re.M), again
-    assert recorded(course) == {student: 12 for student in STUDENTS}
+    assert re.search(rf"^s1\s+{FULL} / {FULL}\s+graded before", again, re.M), again
+    assert recorded(course) == {student: FULL for student in STUDENTS}

@@ -52,6 +52,19 @@ def task(grade_id):
     return grade_id.rsplit("_", 1)[0]
 
 
+def points(assignment):
+    """{task: points} of an assignment, in the order of its source notebook (the tests that need the
+    tasks or the maximum read them here, so that a rebuilt assignment needs no change there)."""
+    from grader.course import REPO
+    by_task = Counter()
+    for path in sorted((REPO / "solutions" / assignment).glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if meta.get("grade"):
+                by_task[task(meta["grade_id"])] += meta["points"]
+    return by_task
+
+
 def submission(release_path, source_path, code):
     """The released notebook with every solution cell filled in: from `code` (grade id -> source)
     where given, else with the solution of the source notebook; the release as it is if code is None."""

@@ -7,7 +7,7 @@ import pytest
 
 from grader import verdicts
 from grader.course import CannotRun
-from grader.checks import a01_neuron, core, for_assignment, plain
+from grader.checks import a01_neuron, a07_regularization, core, for_assignment, plain
 
 
 def round_trip(value):
@@ -120,23 +120,25 @@ def test_every_graded_cell_of_a_converted_assignment_has_a_check():
 
 def test_the_local_runner_gives_the_graders_messages():
     namespace = {"np": np}
-    exec("def softmax(Z):\n    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n"
-         "def categorical_crossentropy(Y, P):\n    import keras\n    return 0.0\n", namespace)
-    with pytest.raises(AssertionError, match="subtract each row's maximum before np.exp"):
-        a01_neuron.run("softmax_test", namespace)
-    with pytest.raises(AssertionError, match="categorical_crossentropy uses keras: write it yourself"):
-        a01_neuron.run("crossentropy_test", namespace)
-    with pytest.raises(AssertionError, match="softmax_crossentropy_gradient is not defined"):
-        a01_neuron.run("gradient_test", namespace)
+    exec("def l1l2_penalty(W, l1, l2):\n    return l1 * np.abs(W).sum() + l2 * (W**2).sum(), l1 * np.sign(W) + l2 * W\n"
+         "def layernorm_backward(Z, gamma, dY, epsilon=1e-3):\n    import keras\n    return Z, gamma, gamma\n",
+         namespace)
+    with pytest.raises(AssertionError, match="has an L2 part half what it should be"):
+        a07_regularization.run("penalty_test", namespace)
+    with pytest.raises(AssertionError, match="layernorm_backward uses keras: write it yourself"):
+        a07_regularization.run("layernorm_test", namespace)
+    with pytest.raises(AssertionError, match="fold_batchnorm is not defined"):
+        a07_regularization.run("fold_test", namespace)
 
 
 def test_a_function_that_changes_its_arguments_is_told():
     namespace = {"np": np}
-    exec("def softmax(Z):\n    Z -= Z.max(axis=1, keepdims=True)\n"
-         "    E = np.exp(Z)\n    return E / E.sum(axis=1, keepdims=True)\n", namespace)
-    with pytest.raises(AssertionError, match="softmax changed its argument 1"):
-        a01_neuron.run("softmax_test", namespace)
-    assert core.LocalStudent(namespace).call("softmax", np.zeros((1, 2)), changes_arguments=True).shape == (1, 2)
+    exec("def l1l2_penalty(W, l1, l2):\n    np.abs(W, out=W)\n    return l1 * W.sum(), l1 * np.ones_like(W)\n",
+         namespace)
+    with pytest.raises(AssertionError, match="l1l2_penalty changed its argument 1"):
+        a07_regularization.run("penalty_test", namespace)
+    assert len(core.LocalStudent(namespace).call("l1l2_penalty", -np.ones((1, 2)), 0.1, 0.0,
+                                                 changes_arguments=True)) == 2
 
 
 def test_a_function_given_a_dict_of_arrays_is_told_when_it_changes_it():

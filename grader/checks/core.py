@@ -4,7 +4,7 @@ the messages that say what is wrong.
 A check is plain Python that calls `student.call("softmax", Z)` and compares what comes back with
 a reference answer (from Keras, tf.GradientTape, finite differences or a rule). Where it runs
 decides who answers the call:
-- on the student's machine, a test cell runs `tests.run("softmax_test", globals())`: the call
+- on the student's machine, a test cell runs `tests.run("log_softmax_test", globals())`: the call
   goes to the notebook's own function (LocalStudent), and Keras gives the references there;
 - at grading time, the trusted grader runs the same check in its own process: the call goes to
   the sandboxed kernel as plain data and only the values that come back are seen (the
