@@ -21,7 +21,7 @@ from tests.test_grading import grade, grader_command, submission
 ASSIGNMENT, NOTEBOOK = "01_neuron", "assignment_01.ipynb"
 
 
-def attack(code, cell="softmax_code"):
+def attack(code, cell="log_softmax_code"):
     """Student code put into one solution cell of the untouched release (the other cells keep their stubs)."""
     return {cell: code}
 
@@ -59,15 +59,15 @@ HOSTILE = {
         "numpy.testing.assert_array_equal = lambda *a, **k: None\nnp.asarray = lambda x, *a, **k: x\n"
         "builtins.abs = lambda x: 0\nbuiltins.all = lambda x: True\nbuiltins.max = lambda *a, **k: 0\n"
         "builtins.isinstance = lambda *a: True\nbuiltins.print = lambda *a, **k: None\n"
-        "def softmax(Z):\n    return np.zeros_like(Z)\n"),
+        "def log_softmax(Z):\n    return np.zeros_like(Z)\n"),
     "equal_to_anything": attack(
         "class Anything(float):\n"
         "    __eq__ = lambda self, other: True\n    __ne__ = lambda self, other: False\n"
         "    __lt__ = __le__ = __gt__ = __ge__ = lambda self, other: True\n"
         "    __array__ = lambda self, *a, **k: np.zeros((8, 3))\n"
         "    shape = (8, 3)\n"
-        "def softmax(Z):\n    return Anything(0.0)\n"
-        "def categorical_crossentropy(Y, P):\n    return Anything(0.0)\n"),
+        "def log_softmax(Z):\n    return Anything(0.0)\n"
+        "def mse_unit_gradients(X, y, w, b):\n    return Anything(0.0)\n"),
     "steals_the_solutions": attack(
         "import glob, json\nfound = []\n"
         "places = ['/work', '/tmp', '/root', '/home', '/srv', COURSE]\n"
@@ -94,7 +94,7 @@ HOSTILE = {
         "tests = FakeTests()\n_check = _ref = tests\n"),
     "swallows_every_exception": attack(
         "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
-        "def softmax(Z):\n    raise ValueError('no')\n"),
+        "def log_softmax(Z):\n    raise ValueError('no')\n"),
     "post_run_cell_hides_errors": attack(
         "def hide(result):\n    result.error_in_exec = None\n    result.error_before_exec = None\n"
         "get_ipython().events.register('post_run_cell', hide)\n"),
@@ -116,8 +116,8 @@ HOSTILE = {
         "np.save = np.load = np.frombuffer = lambda *a, **k: np.zeros(3)\n"),
     "pretends_to_be_an_array": attack(
         "class Sneaky(np.ndarray):\n    def __eq__(self, other):\n        return True\n"
-        "def softmax(Z):\n    return np.zeros_like(Z).view(Sneaky)\n"
-        "def categorical_crossentropy(Y, P):\n    return np.float64(0).view(Sneaky)\n"),
+        "def log_softmax(Z):\n    return np.zeros_like(Z).view(Sneaky)\n"
+        "def mse_unit_gradients(X, y, w, b):\n    return np.float64(0).view(Sneaky)\n"),
     "finds_keras_another_way": attack(
         "import glob, importlib, os, sys, zipfile\nfound = []\n"
         "prefixes = [sys.prefix, sys.base_prefix, sys.exec_prefix, '/usr', '/usr/local', '/opt', "
@@ -134,31 +134,31 @@ HOSTILE = {
         "    try:\n        found.append(importlib.import_module(name))\n    except BaseException:\n        pass\n"
         "    try:\n        found.append(__import__(name, fromlist=['_']))\n    except BaseException:\n        pass\n"
         "print('libraries found:', [m.__name__ for m in found])\n"
-        "def softmax(Z):\n    for m in found:\n        for fn in ['softmax']:\n"
+        "def log_softmax(Z):\n    for m in found:\n        for fn in ['log_softmax']:\n"
         "            if hasattr(m, fn):\n                return np.asarray(getattr(m, fn)(Z))\n"
         "    raise ImportError('nothing found')\n"),
     # --- one student's failure is that student's alone (issue 21, item 1) ---
-    "raises_a_lone_surrogate": attack("def softmax(Z):\n    raise ValueError('\\ud800')\n"),
+    "raises_a_lone_surrogate": attack("def log_softmax(Z):\n    raise ValueError('\\ud800')\n"),
     "prints_a_lone_surrogate": attack(
         "import sys\nprint('\\udcff')\nsys.stdout.write('\\ud800\\n')\n"
         "display({'text/plain': '\\ud800', 'text/html': '<b>\\udfff</b>'}, raw=True)\n"
-        "def softmax(Z):\n    return {'\\ud800': '\\ud800'}\n"),
+        "def log_softmax(Z):\n    return {'\\ud800': '\\ud800'}\n"),
     "deeply_nested_folders": attack(
         "import os\nhere = os.getcwd()\n"
         "for _ in range(3000):\n    os.mkdir('d')\n    os.chdir('d')\n"
         "os.chdir(here)\n"),
     "float_whose_item_is_a_dict": attack(
         "class F(np.float64):\n    def item(self):\n        return {}\n"
-        "def softmax(Z):\n    return F(0.5)\n"
-        "def categorical_crossentropy(Y, P):\n    return F(0.5)\n"),
+        "def log_softmax(Z):\n    return F(0.5)\n"
+        "def mse_unit_gradients(X, y, w, b):\n    return F(0.5)\n"),
     # --- hidden inputs are never shown (issue 21, item 3): record what the checks send, print it last ---
     "records_the_hidden_inputs": {
-        "softmax_code": "SEEN = []\ndef softmax(Z):\n    SEEN.append(np.asarray(Z).tolist())\n    print('seen', Z)\n"
-                        "    raise ValueError('not yet')\n",
-        "sgd_step_code": "print('recorded inputs:', len(SEEN), SEEN[:2])\n"},
+        "log_softmax_code": "SEEN = []\ndef log_softmax(Z):\n    SEEN.append(np.asarray(Z).tolist())\n"
+                            "    print('seen', Z)\n    raise ValueError('not yet')\n",
+        "training_code": "print('recorded inputs:', len(SEEN), SEEN[:2])\n"},
     # --- the feedback runs nothing (issue 21, item 7) ---
     "scripts_in_the_feedback": {
-        "softmax_code": "from IPython.display import HTML, Javascript, SVG, Markdown, display\n"
+        "log_softmax_code": "from IPython.display import HTML, Javascript, SVG, Markdown, display\n"
                         "display(HTML('<script>window.PWNED = 1</script><img src=x onerror=\"window.PWNED = 2\">'))\n"
                         "display(Javascript('window.PWNED = 3'))\n"
                         "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\">"
@@ -170,9 +170,8 @@ HOSTILE = {
     # --- limits per sandbox (issue 21, item 6) ---
     "calls_that_outlast_the_notebook": {
         cell: f"import time\ndef {name}(*args):\n    time.sleep({CELL_TIMEOUT - 5})\n    raise ValueError('slow')\n"
-        for cell, name in [("softmax_code", "softmax"), ("crossentropy_code", "categorical_crossentropy"),
-                           ("gradient_code", "softmax_crossentropy_gradient"), ("perceptron_code", "perceptron_epoch"),
-                           ("sgd_step_code", "gradient_descent_step")]},
+        for cell, name in [("log_softmax_code", "log_softmax"), ("mse_gradients_code", "mse_unit_gradients"),
+                           ("training_code", "train_logistic")]},
     "prints_300_mib_at_once": attack("print('x' * (300 * 2**20))\n"),
     "holds_memory_in_many_processes": attack(
         "import os, time\nchildren = []\n"
@@ -235,7 +234,7 @@ FILE_ATTACKS = {
                                  r"data\.csv is a symbolic link"),
     "notebook_too_large": (_too_large, r"more than the 33,554,432 allowed"),
     "lone_surrogates_in_the_file": (lambda d, course, nb: _with_notebook(d, dict(
-        untouched_with_json(nb, {"softmax_code": "x = '\ud800'\n# \udfff\n"}),
+        untouched_with_json(nb, {"log_softmax_code": "x = '\ud800'\n# \udfff\n"}),
         metadata=dict(nb["metadata"], **{"\ud800": "\udfff"}))), None),
 }
 
@@ -274,7 +273,7 @@ def hostile_run(course):
     # an honest student whose last cell never ends: the tests above it are graded in a second kernel
     last = json.loads(json.dumps(notebooks["solution"]))
     for cell in last["cells"]:
-        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "sgd_step_code":
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "training_code":
             cell["source"] = "".join(cell["source"]) + "\nwhile True:\n    pass\n"
     notebooks[ENDLESS_LAST_CELL] = last
     for student, nb in notebooks.items():
@@ -302,7 +301,7 @@ def test_the_batch_completes_and_reports_every_student(hostile_run):
     assert re.search(rf"^{INVALID}\s.*not graded: .*not a valid notebook", printed, re.M)
     for student, (_, reason) in FILE_ATTACKS.items():
         if reason:
-            assert re.search(rf"^{student}\s+- / 12\s+not graded: refused: .*{reason}", printed, re.M), printed
+            assert re.search(rf"^{student}\s+- / 9\s+not graded: refused: .*{reason}", printed, re.M), printed
     for student in HOSTILE:
         assert not re.search(rf"^{student}\s.*(not graded|the check of)", printed, re.M), printed
 
@@ -427,7 +426,7 @@ def test_running_again_grades_only_what_changed(hostile_run):
 
 BORROWS = {   # issue 21, item 4: a NumPy task's kernel imports from an allow-list, whatever path the venv has
     "imports_keras_by_a_built_name": attack(
-        "def softmax(Z):\n    activations = __import__('ker' + 'as.activations', fromlist=['softmax'])\n"
+        "def log_softmax(Z):\n    activations = __import__('ker' + 'as.activations', fromlist=['softmax'])\n"
         "    return np.asarray(activations.softmax(Z))\n"),
     "finds_keras_another_way": HOSTILE["finds_keras_another_way"],
 }
@@ -541,7 +540,44 @@ def _home_deep_relu():
                           "    return [_HOME[key + str(k)] for k in range(2 * (len(sizes) - 1))]\n")
 
 
+def _home_logistic(solution):
+    """Assignment 1, task 3: the solution's unit trained for 1000 steps on all 569 tumours; train_logistic
+    returns it whenever it is given the experiment's rows (more than 250), and trains honestly otherwise."""
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+    namespace = {"np": np}
+    exec(_solution_source("01_neuron", "mse_gradients_code") + "\n" + solution, namespace)    # its sigmoid
+    w, b = namespace["train_logistic"](*load_breast_cancer(return_X_y=True), 2.0, 1000)
+    honest = solution.replace("def train_logistic(", "def _honest_train_logistic(")
+    return honest + "\n" + _arrays_source(
+        "train_logistic(X, y, learning_rate, steps)", {"w": w, "b": np.array([b])},
+        "    if len(X) > 250:\n        return _HOME['w'], float(_HOME['b'][0])\n"
+        "    return _honest_train_logistic(X, y, learning_rate, steps)\n")
+
+
+def _home_digits_mlp(solution):
+    """Assignment 2, task 3: the solution's network trained for 1000 steps on all 1,797 digits;
+    train_mlp returns it whenever it is given the experiment's rows (more than 500)."""
+    import numpy as np
+    from sklearn.datasets import load_digits
+    namespace = {"np": np}
+    exec("\n".join(_solution_source("02_mlp", cell) for cell in ("forward_code", "backward_code")) + "\n" + solution,
+         namespace)
+    X, y = load_digits(return_X_y=True)
+    rng = np.random.default_rng(0)
+    start = [rng.normal(scale=np.sqrt(2 / 64), size=(64, 64)), np.zeros(64),
+             rng.normal(scale=np.sqrt(2 / 64), size=(64, 10)), np.zeros(10)]
+    params = namespace["train_mlp"](X / 16.0, y, start, 1.0, 1000)
+    honest = solution.replace("def train_mlp(", "def _honest_train_mlp(")
+    return honest + "\n" + _arrays_source(
+        "train_mlp(X, y, params, learning_rate, steps)", {f"p{k}": p for k, p in enumerate(params)},
+        "    if len(X) > 500:\n        return [_HOME[f'p{k}'] for k in range(4)]\n"
+        "    return _honest_train_mlp(X, y, params, learning_rate, steps)\n")
+
+
 HOME_FITTED = {   # assignment: (the solution cell, the task, its points, how the constants are fitted)
+    "01_neuron": ("training_code", "training", 4, _home_logistic),
+    "02_mlp": ("training_code", "training", 4, _home_digits_mlp),
     "07_regularization": ("training_code", "experiment", 2, _home_mlp_l2),
     "09_autoencoders": ("experiment_code", "experiment", 3, _home_denoiser),
     "05_initialization": ("weights_code", "weights", 3, lambda solution: _home_deep_relu()),

@@ -56,15 +56,6 @@ def one_hot_of(classes, n):
     return np.eye(n)[classes]
 
 
-def separable(rng, m):
-    """m points of the plane labelled 1 below the line x1 - 2 x2 + 0.3 = 0 and 0 above it, none
-    closer to the line than 0.02: linearly separable data."""
-    X = rng.uniform(-1.0, 1.0, size=(8 * m, 2))
-    z = (X @ np.array([1.0, -2.0]) + 0.3) / 5 ** 0.5   # signed distance to the line
-    keep = np.abs(z) > 0.02
-    return X[keep][:m], (z[keep][:m] > 0) * 1.0
-
-
 # --- answers -----------------------------------------------------------------------------------
 
 @serialized
@@ -72,56 +63,6 @@ def softmax(Z):
     """keras.activations.softmax of Z, as a NumPy array."""
     keras, tf = keras_and_tf()
     return keras.activations.softmax(tf.constant(Z)).numpy()
-
-
-@serialized
-def crossentropy(Y, P):
-    """keras.losses.CategoricalCrossentropy()(Y, P) in float64: the mean over the batch, with P
-    clipped into [1e-7, 1 - 1e-7]."""
-    keras, tf = keras_and_tf()
-    return float(keras.losses.CategoricalCrossentropy(dtype="float64")(tf.constant(Y), tf.constant(P)).numpy())
-
-
-@serialized
-def gradient(Y, Z):
-    """tf.GradientTape's gradient, with respect to the logits Z, of Keras's mean categorical
-    cross-entropy of softmax(Z) (from_logits=True: the exact formula, no clipping)."""
-    keras, tf = keras_and_tf()
-    Z = tf.constant(Z)
-    with tf.GradientTape() as tape:
-        tape.watch(Z)
-        loss = keras.losses.CategoricalCrossentropy(from_logits=True, dtype="float64")(tf.constant(Y), Z)
-    return tape.gradient(loss, Z).numpy()
-
-
-def finite_differences(Y, Z, h=1e-5):
-    """Central differences (L(Z + h) - L(Z - h)) / 2h, one logit at a time, of the mean softmax
-    cross-entropy L, computed stably as log(sum(exp(z))) - z_true."""
-    def loss(Z):
-        top = Z.max(axis=1, keepdims=True)
-        return np.sum(np.log(np.exp(Z - top).sum(axis=1)) + top[:, 0] - (Y * Z).sum(axis=1)) / Z.shape[0]
-    G = np.zeros(Z.shape)
-    for i in range(Z.shape[0]):
-        for j in range(Z.shape[1]):
-            E = np.zeros(Z.shape)
-            E[i, j] = h
-            G[i, j] = (loss(Z + E) - loss(Z - E)) / (2 * h)
-    return G
-
-
-@serialized
-def sgd_step(X, Y, W, b, learning_rate):
-    """[W, b] after one step of keras.optimizers.SGD(learning_rate) on a float64 Dense softmax layer
-    holding W, b, with the gradient of Keras's categorical cross-entropy by tf.GradientTape."""
-    keras, tf = keras_and_tf()
-    layer = keras.layers.Dense(W.shape[1], activation="softmax", dtype="float64")
-    layer.build((None, W.shape[0]))
-    layer.set_weights([W, b])
-    with tf.GradientTape() as tape:
-        loss = keras.losses.CategoricalCrossentropy(dtype="float64")(tf.constant(Y), layer(tf.constant(X)))
-    grads = tape.gradient(loss, layer.trainable_weights)
-    keras.optimizers.SGD(learning_rate=learning_rate).apply(grads, layer.trainable_weights)
-    return layer.get_weights()
 
 
 # --- shared by several assignments -----------------------------------------------------------
