@@ -4,7 +4,6 @@ Per task, *what is asked* (function, inputs) is in the task's section; *how the 
 (Keras, tf.GradientTape, gradient descent replayed here) in the references. The hidden checks draw
 their inputs from `rng`, different for every student at grading time.
 """
-import re
 
 import numpy as np
 
@@ -101,15 +100,6 @@ def close(a, b, tol):
     return a.shape == b.shape and max_abs(a - b) <= tol
 
 
-def assert_near(*args, **kwargs):
-    """core.assert_close, whose message then says where an answer differs, not what it should be."""
-    try:
-        assert_close(*args, **kwargs)
-    except Failed as failure:
-        text = re.sub(r", it should be [^,)\s]+\)", ")", str(failure))    # an array: where, and yours
-        raise Failed(re.sub(r" by \S+ \(yours is [^)]*\)$", ": check your derivation factor by factor", text)) from None
-
-
 # --- Task 1: the forward pass and its cache ------------------------------------------------------------
 
 def check_forward(student, X, params):
@@ -119,7 +109,7 @@ def check_forward(student, X, params):
     P = as_array(P, P_ref.shape, "the P it returns")
     if not close(P, P_ref, 1e-12) and close(P, softmax(np.maximum(cache_ref[-1][1], 0.0)), 1e-12):
         raise Failed("the P it returns went through a ReLU before the softmax: look at the output layer")
-    assert_near(P, P_ref, "the P it returns", "the output of the Keras model", 1e-12)
+    assert_close(P, P_ref, "the P it returns", "the output of the Keras model", 1e-12)
     cache = as_sequence(cache, L, "the cache it returns", f"a list of {L} pairs (A_prev, Z), one per layer")
     for k, (entry, (A_ref, Z_ref)) in enumerate(zip(cache, cache_ref)):
         A, Z = as_sequence(entry, 2, f"cache[{k}]", "a pair (A_prev, Z)")
@@ -128,8 +118,8 @@ def check_forward(student, X, params):
         if not close(Z, Z_ref, tol) and close(Z, np.maximum(Z_ref, 0.0), tol):
             raise Failed(f"cache[{k}][1] holds layer {k + 1}'s output after the ReLU: the backward pass needs what "
                          "went into the ReLU")
-        assert_near(A, A_ref, f"cache[{k}][0], the input of layer {k + 1},", "Keras's", 1e-12 * (1 + max_abs(A_ref)))
-        assert_near(Z, Z_ref, f"cache[{k}][1], the pre-activation of layer {k + 1},", "Keras's", tol)
+        assert_close(A, A_ref, f"cache[{k}][0], the input of layer {k + 1},", "Keras's", 1e-12 * (1 + max_abs(A_ref)))
+        assert_close(Z, Z_ref, f"cache[{k}][1], the pre-activation of layer {k + 1},", "Keras's", tol)
 
 
 def visible_networks():    # X, params and one-hot Y of 4 -> 6 -> 5 -> 3 (m = 8) and 3 -> 4 -> 2 (m = 5)
@@ -192,7 +182,7 @@ def check_backward(student, X, Y, params):
                      "this course, takes the ReLU's slope at 0 to be 0")
     k = max(k for k in range(2 * L) if not close(grads[k], expected[k], tols[k]))    # the wrong one nearest the output
     hints = [(m, f"is m={m} times too large"), (1 / m, f"is m={m} times too small")] if m > 1 else []
-    assert_near(grads[k], expected[k], names[k], f"tf.GradientTape (the layers above layer {k // 2 + 1} are right)",
+    assert_close(grads[k], expected[k], names[k], f"tf.GradientTape (the layers above layer {k // 2 + 1} are right)",
                 tols[k], hints, [(expected[k].T, "is transposed")] if expected[k].ndim == 2 else [])
 
 
