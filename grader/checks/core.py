@@ -252,6 +252,21 @@ def assert_close(actual, expected, what, against, tol, hints=(), like=()):
                  "derivation factor by factor")
 
 
+def expect(student, name, args, expected, against, tol, like=(), hints=(), hint="", what=None):
+    """Call name(*args) and compare it with `expected` (same shape) as assert_close does: the
+    student's array. `hint` is added to the message of an error raised by the call (see call)."""
+    what = what or f"{name}({', '.join(_argument_names(args))})"
+    got = as_array(student.call(name, *args, hint=hint), np.shape(expected), what)
+    assert_close(got, expected, what, against, tol, hints, like)
+    return got
+
+
+def flat(*arrays):
+    """The arrays' entries in one vector, to compare several results (weights and biases, a
+    pair (dw, db)) as one: flat(W1, b1, W2, b2)."""
+    return np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays])
+
+
 # --- real data in disguise: only training on what the kernel is given can do well ---------------
 
 def rotation(rng, d):
