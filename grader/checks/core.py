@@ -132,6 +132,20 @@ class Tasks:
             return check
         return register
 
+    def task(self, name, number, check, visible, hidden, experiment=None):
+        """Register Task `number`'s graded cells <name>_test and <name>_hidden: check(student, *case)
+        for every case of the list `visible`, and of hidden(rng), rng drawn per student; then, in
+        both, experiment(student, rng) if given: a real-data experiment (see `visible`, disguised)."""
+        def cell(cases):
+            def decide(student, rng):
+                for case in cases(rng):
+                    check(student, *case)
+                if experiment:
+                    experiment(student, rng)
+            return decide
+        self.visible(f"{name}_test", f"Task {number}: the visible tests pass.", disguised=True)(cell(lambda _: visible))
+        self.hidden(f"{name}_hidden")(cell(hidden))
+
     def decide(self, grade_id, student, rng):
         """Run the check of a graded cell; return the message printed when it passes (Failed otherwise)."""
         self.checks[grade_id](student, rng)
@@ -227,6 +241,17 @@ def as_count(value, what):
     if number != round(number):
         raise Failed(f"{what} should be a whole number, not {number}")
     return int(number)
+
+
+def as_number(value, what, whole=False, low=None, high=None):
+    """A number the student chose (a learning rate, a count of steps): an int if whole, else an int
+    or a float; from low to high (inclusive) where given, else positive. Failed naming it otherwise."""
+    kind = "an int" if whole else "a number"
+    rule = f"{kind} from {low} to {high}" if low is not None else f"a positive {kind[kind.index(' ') + 1:]}"
+    fits = not isinstance(value, bool) and isinstance(value, int if whole else (int, float)) and np.isfinite(value)
+    if not fits or not (low <= value <= high if low is not None else value > 0):
+        raise Failed(f"{what} should be {rule}, not {value!r}")
+    return value
 
 
 def assert_close(actual, expected, what, against, tol, hints=(), like=()):

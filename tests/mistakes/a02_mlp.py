@@ -84,7 +84,7 @@ MISTAKES = {
         "scores": {"forward": 0, "backward": 0, "training": 0},
         "messages": {
             "forward_test": "went through a ReLU before the softmax: look at the output layer",
-            "backward_test": "all your gradients are m=8 times too large",
+            "backward_test": "your gradients are all m=8 times too large",
         },
     },
     "relu_slope_1_at_zero": {
