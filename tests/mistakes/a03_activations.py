@@ -94,8 +94,8 @@ MISTAKES = {
         "scores": {"activation": 1, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
             "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError (overflow encountered",
-            "gelu_test": "it misses a term of the product rule",
-            "norms_test": "returns are half the right size: look at the gradient of the loss at the output",
+            "gelu_test": "misses a term of the product rule",
+            "norms_test": "divided by Keras's norms is one half: look at the gradient of the loss at the output",
             "regression_test": "follows the gradient of the summed squared error, not of its mean",
         },
     },
@@ -109,8 +109,8 @@ MISTAKES = {
         "scores": {"activation": 0, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
             "activation_test": "Look at the corner z = 0",
-            "gelu_test": "the derivative of tanh(u) lacks the chain-rule factor du/dz",
-            "norms_test": "you evaluate the derivative of sigmoid at the layer's output A",
+            "gelu_test": "lacks the chain-rule factor du/dz in the derivative of tanh(u)",
+            "norms_test": "evaluates the derivative of sigmoid at the layer's output A",
             "regression_test": "takes one step too few",
         },
     },
@@ -134,7 +134,7 @@ MISTAKES = {
         },
         "scores": {"activation": 2, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
-            "gelu_test": "the chain-rule factor du/dz is wrong",
+            "gelu_test": "has a wrong chain-rule factor du/dz",
             "norms_test": "kernel_gradient_norms uses tensorflow: write it yourself, with NumPy only",
             "regression_hidden": "never updates the biases",
         },
@@ -153,6 +153,7 @@ MISTAKES = {
     "over_the_epoch_budget": {
         "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "settings": "'tanh', 0.03, 500"})},
         "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
-        "messages": {"regression_test": "the budget is a whole number from 1 to 200"},
+        "messages": {"regression_test": "returned 'tanh', 0.03, 500: an activation among sigmoid, tanh, relu, "
+                                        "gelu, a learning rate > 0, and epochs: the budget is 1 to 200"},
     },
 }

@@ -69,7 +69,7 @@ MISTAKES = {
         "scores": {"truncation": 0, "scale": 0, "variance_scaling": 0, "weights": 3},
         "messages": {
             "truncation_test": "is not a probability density on [-c, c]",
-            "scale_test": "the negative side's share of E[f(z)^2] is off",
+            "scale_test": "is off on the negative side: square the whole of f(z) there",
             "variance_scaling_test": "the cut distribution is narrower than the normal it was cut from",
         },
     },

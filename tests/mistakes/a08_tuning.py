@@ -55,8 +55,8 @@ MISTAKES = {
         },
         "scores": {"diagnose": 0, "sampler": 0, "best": 0, "finer": 2, "experiment": 2},
         "messages": {
-            "diagnose_test": "variance is the gap from training to validation error (val - train)",
-            "sampler_test": "numbers uniform between low and high crowd the top decade",
+            "diagnose_test": "variance is the gap from training to validation error, not from the human level",
+            "sampler_test": "not uniform (4% below sqrt(low * high)): uniform numbers crowd the top decade",
             "best_test": "has no score (NaN, a run that diverged); skip NaNs",
         },
     },
@@ -68,7 +68,7 @@ MISTAKES = {
         },
         "scores": {"diagnose": 0, "sampler": 2, "best": 2, "finer": 0, "experiment": 0},
         "messages": {
-            "diagnose_test": "the mismatch is the gap from validation to test error (test - val)",
+            "diagnose_test": "the mismatch is the gap from validation to test error, not from training error",
             "finer_test": "evenly spaced on a linear scale",
             "experiment_test": "below the target 0.94",
         },
@@ -86,10 +86,10 @@ MISTAKES = {
         },
         "scores": {"diagnose": 2, "sampler": 0, "best": 0, "finer": 0, "experiment": 2},
         "messages": {
-            "diagnose_hidden": "tie; read again which one the task says wins a tie",
-            "sampler_test": "returned different numbers when called twice",
+            "diagnose_hidden": "it ties with another gap; which one wins a tie?",
+            "sampler_test": "returned different numbers when called twice with one seed",
             "best_test": "with mode='max' the best score is the highest",
-            "finer_test": "the sampled values just below and just above the best one, after sorting the values",
+            "finer_test": "is not the finer grid around the best value: its ends are the sorted values next to it",
         },
     },
     # Task 5's budget: 5000 epochs reach the target with the small rate, but the budget is 300.
@@ -97,8 +97,8 @@ MISTAKES = {
         "code": {"experiment_code": FIT.format(learning_rate="0.05", epochs="5000", steps="epochs")},
         "scores": {"diagnose": 3, "sampler": 2, "best": 2, "finer": 2, "experiment": 0},
         "messages": {
-            "experiment_test": "returned 5000 epochs, over the budget of 300 epochs",
-            "experiment_hidden": "over the budget of 300 epochs",
+            "experiment_test": "returned 0.05, 5000: a learning rate > 0 and 1 to 300 epochs, the budget",
+            "experiment_hidden": "1 to 300 epochs, the budget",
         },
     },
     # ... nor can it be dodged by declaring 300 epochs and training for 5000.
@@ -106,7 +106,7 @@ MISTAKES = {
         "code": {"experiment_code": FIT.format(learning_rate="0.05", epochs="300", steps="5000")},
         "scores": {"diagnose": 3, "sampler": 2, "best": 2, "finer": 2, "experiment": 0},
         "messages": {
-            "experiment_test": "it trained longer, or with another optimizer, than the epochs and the learning rate",
+            "experiment_test": "has a lower loss than Keras's: it trained longer, or with another optimizer",
             "experiment_hidden": "it trained longer, or with another optimizer",
         },
     },
