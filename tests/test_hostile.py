@@ -634,19 +634,7 @@ def test_constants_fitted_at_home_earn_nothing(tmp_path_factory, assignment):
 
 # --- issue 21, item 4: the environment is chosen per task: assignment 4's NumPy tasks have no Keras ---
 
-BORROWED_KERAS = (
-    "def evaluate_from_predictions(P, y):\n"
-    "    K = __import__('ker' + 'as')\n"
-    "    P, y = np.asarray(P, dtype=float), np.asarray(y)\n"
-    "    if P.shape[1] == 1:\n"
-    "        loss, metric = K.losses.BinaryCrossentropy(), K.metrics.BinaryAccuracy()\n"
-    "    elif y.ndim == 2:\n"
-    "        loss, metric = K.losses.CategoricalCrossentropy(), K.metrics.CategoricalAccuracy()\n"
-    "    else:\n"
-    "        loss, metric = K.losses.SparseCategoricalCrossentropy(), K.metrics.SparseCategoricalAccuracy()\n"
-    "    metric.update_state(y, P)\n"
-    "    return float(loss(y, P)), float(metric.result())\n")
-A4_NUMPY_TASKS = {"iterations": "iterations(", "early_stopping": "early_stopping(", "fit": "fit_weighted("}
+A4_NUMPY_TASKS = {"early_stopping": "early_stopping(", "fit": "fit_weighted("}
 
 
 def _borrowing(solution, function):
@@ -665,11 +653,10 @@ def test_a4_numpy_tasks_have_no_keras_and_its_keras_task_still_works(tmp_path_fa
     course = tmp_path_factory.mktemp("a04")
     shutil.copy(REPO / "nbgrader_config.py", course)
     shutil.copytree(REPO / "solutions" / assignment, course / "solutions" / assignment)
-    attack = {"evaluate_code": BORROWED_KERAS}
-    attack.update({f"{task}_code": _borrowing(_solution_source(assignment, f"{task}_code"), function[:-1])
-                   for task, function in A4_NUMPY_TASKS.items()})
+    attack = {f"{task}_code": _borrowing(_solution_source(assignment, f"{task}_code"), function[:-1])
+              for task, function in A4_NUMPY_TASKS.items()}
     by_student = _grade_tasks(course, assignment, {"solution": {}, "borrows_keras": attack})
     solution, borrows = by_student["solution"], by_student["borrows_keras"]
-    full = {"iterations": 2, "evaluate": 2, "callback": 3, "early_stopping": 2, "fit": 3, "budget": 3}
+    full = {"callback": 3, "early_stopping": 2, "fit": 3, "budget": 3}
     assert solution == full, solution
     assert borrows == {**{task: 0 for task in full}, "callback": 3}, borrows

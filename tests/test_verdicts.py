@@ -182,12 +182,12 @@ def test_each_graded_cell_is_decided_in_the_environment_of_its_task():
 
     from grader.checks import a04_keras_workflow
     FULL, NUMPY = core.FULL, core.NUMPY
-    assert {a04_keras_workflow.TASKS.environment(g) for g in ("fit_hidden", "iterations_test", "evaluate_test",
+    assert {a04_keras_workflow.TASKS.environment(g) for g in ("fit_hidden", "budget_test", "early_stopping_test",
                                                             "early_stopping_hidden")} == {NUMPY}
     assert a04_keras_workflow.TASKS.environment("callback_test") == FULL
     assert {a01_neuron.TASKS.environment(g) for g in a01_neuron.TASKS.checks} == {NUMPY}
     cells = [(i, nbformat.v4.new_code_cell(metadata={"nbgrader": {"grade_id": g}}))
-             for i, g in enumerate(["iterations_test", "callback_test", "fit_hidden", "callback_hidden"])]
+             for i, g in enumerate(["early_stopping_test", "callback_test", "fit_hidden", "callback_hidden"])]
     deciding = verdicts.Verdicts(a04_keras_workflow, "04_keras_workflow", "ada", "s" * 16)
     groups = deciding.by_environment(cells)
     assert [(env, [i for i, _ in pairs]) for env, pairs in groups] == [(FULL, [1, 3]), (NUMPY, [0, 2])]
