@@ -71,7 +71,7 @@ MISTAKES = {
         },
         "scores": {"penalty": 0, "layernorm": 0, "fold": 0, "training": 0, "experiment": 2},
         "messages": {
-            "penalty_test": "differs only where a weight is exactly 0",
+            "penalty_test": "differs only where a weight is 0",
             "layernorm_test": "treats each example's mean and variance as constants",
             "fold_test": "forgets the moving mean",
             "training_test": "moves as if only the last layer's kernel were penalized",
