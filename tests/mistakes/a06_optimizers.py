@@ -47,8 +47,8 @@ MISTAKES = {
         "scores": {"ewa": 0, "rmsprop": 0, "adam": 0, "rates": 2, "choice": 0},
         "messages": {
             "ewa_test": "is not bias-corrected: its first values are too small",
-            "rmsprop_test": "epsilon is outside the square root",
-            "adam_test": "there is no bias correction",
+            "rmsprop_test": "has epsilon outside the square root",
+            "adam_test": "has no bias correction",
             "choice_test": "below the target 0.9",
         },
     },
@@ -75,7 +75,7 @@ MISTAKES = {
         "scores": {"ewa": 1, "rmsprop": 3, "adam": 0, "rates": 0, "choice": 2},
         "messages": {
             "ewa_hidden": "raised ValueError",
-            "adam_test": "epsilon is inside the square root, as in the lecture notes",
+            "adam_test": "has epsilon inside the square root, as in the lecture notes",
             "rates_test": "uses the diagonal of H",
         },
     },
@@ -86,8 +86,8 @@ MISTAKES = {
         },
         "scores": {"ewa": 2, "rmsprop": 0, "adam": 0, "rates": 2, "choice": 2},
         "messages": {
-            "rmsprop_test": "the step goes uphill",
-            "adam_test": "only m is bias-corrected",
+            "rmsprop_test": "goes uphill: check the step's sign",
+            "adam_test": "corrects only m: v needs its correction too",
         },
     },
     "rmsprop_rho_swapped__rates_from_the_flattest_direction": {
@@ -99,7 +99,7 @@ MISTAKES = {
         },
         "scores": {"ewa": 2, "rmsprop": 0, "adam": 3, "rates": 0, "choice": 2},
         "messages": {
-            "rmsprop_test": "rho and 1 - rho are swapped",
+            "rmsprop_test": "has rho and 1 - rho swapped",
             "rates_test": "comes from the flattest direction",
         },
     },
