@@ -92,7 +92,7 @@ MISTAKES = {
         "scores": {"tied": 0, "count": 0, "masked": 0, "topk": 2, "experiment": 3},
         "messages": {
             "tied_test": "has only the encoder's share",
-            "count_test": "that is the untied count",
+            "count_test": "is the untied count",
             "masked_test": "counts the missing ratings as ratings of 0",
         },
     },
@@ -108,7 +108,7 @@ MISTAKES = {
         },
         "scores": {"tied": 0, "count": 2, "masked": 0, "topk": 1, "experiment": 0},
         "messages": {
-            "tied_test": "is d = 5 times too large: Keras's mean squared error averages over the d features",
+            "tied_test": "is d = 5 times too large: Keras's mean squared error averages over the d features too",
             "masked_test": "is divided by all 30 entries, given or not",
             "topk_hidden": "on a tie the lower index comes first",
             "experiment_test": "below the target 16.0 dB",
@@ -125,9 +125,9 @@ MISTAKES = {
         "scores": {"tied": 0, "count": 0, "masked": 1, "topk": 0, "experiment": 0},
         "messages": {
             "tied_test": "has only the decoder's share",
-            "count_test": "count the biases too",
+            "count_test": "counts no biases",
             "masked_hidden": "raise a ValueError that says that no entry is given",
-            "topk_test": "that is the ranking by the dot product",
+            "topk_test": "is the ranking by the dot product",
             "experiment_hidden": "below the target 16.0 dB",
         },
     },
