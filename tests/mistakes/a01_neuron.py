@@ -49,7 +49,7 @@ MISTAKES = {
         },
         "scores": {"log_softmax": 0, "mse_gradients": 0, "training": 0},
         "messages": {
-            "log_softmax_test": "the log-probabilities of a row are not normalised",
+            "log_softmax_test": "has log-probabilities that are not normalised",
             "mse_gradients_test": "is half what it should be: look at the derivative of the square",
             "training_test": "trained on the raw columns",
         },
@@ -100,7 +100,7 @@ MISTAKES = {
         },
         "scores": {"log_softmax": 2, "mse_gradients": 0, "training": 0},
         "messages": {
-            "mse_gradients_test": "the db it returns is m=8 times too small",
+            "mse_gradients_test": "has a db m=8 times too small",
             "training_test": "standardised with one mean and one standard deviation for the whole array",
         },
     },
