@@ -101,17 +101,14 @@ def check_callback(student, seed, m, epochs, monitor, runs=1, edges=False):
                          f"after {what}, StopBelow.values", f"history.history[{monitor!r}]", 1e-10)
 
 
-@TASKS.visible("callback_test", "Task 1: the visible tests pass.")
-def callback_test(student):
-    check_callback(student, 31, 48, 8, "val_loss")  # 48 rows: 36 train, 12 validate
-
-
-@TASKS.hidden("callback_hidden")
-def callback_hidden(student, rng):
+def callback_hidden(rng):
+    """A drawn fit (one callback, two fits) whose loss falls after epoch 2, and the edges."""
     draws = [(int(rng.integers(1000, 10**6)), int(rng.integers(32, 57))) for _ in range(5)]
     seed, m = next((d for d in draws if falls(callback_curve(*d, 6, "loss")) < 5), (301, 40))
-    check_callback(student, seed, m, 6, "loss", runs=2)  # one callback, two fits
-    check_callback(student, 31, 48, 6, "val_loss", edges=True)
+    return [(seed, m, 6, "loss", 2), (31, 48, 6, "val_loss", 1, True)]
+
+
+TASKS.task("callback", 1, check_callback, [(31, 48, 8, "val_loss")], callback_hidden)
 
 
 # Task 2: EarlyStopping's rule
@@ -149,29 +146,27 @@ def check_early_stopping(student, values, patience, min_delta, restore):
                      f"another epoch: {'the best epoch, by its rule' if restore else 'the last epoch run'}")
 
 
-@TASKS.visible("early_stopping_test", "Task 2: the visible tests pass.")
-def early_stopping_test(student):
-    for patience, restore in [(2, False), (2, True), (0, False)]:  # the task's example, patience=0
-        check_early_stopping(student, [0.9, 0.8, 0.85, 0.75, 0.78, 0.8, 0.82], patience, 0.0, restore)
-
-
-@TASKS.hidden("early_stopping_hidden")
-def early_stopping_hidden(student, rng):
+def early_stopping_hidden(rng):
+    """Rules, edges, and four curves drawn from rng."""
     wavy = [0.7, 0.65, 0.66, 0.64, 0.67, 0.68, 0.62, 0.61, 0.63, 0.69, 0.7, 0.71]
     cases = [([1.0, 0.9, 0.8, 0.7], 0, 0.0, True),  # never stops
-             ([1.0, 0.6, 0.7, 0.8], 5, 0.0, True),  # best in the middle
-             ([0.5, 0.5, 0.4], 0, 0.0, False),  # a tie does not improve
-             ([0.5, 0.6, 0.4, 0.3], 1, 0.0, True),  # patience 1 = patience 0
+             ([1.0, 0.6, 0.7, 0.8], 5, 0.0, True),
+             ([0.5, 0.5, 0.4], 0, 0.0, False),  # a tie
+             ([0.5, 0.6, 0.4, 0.3], 1, 0.0, True),  # patience 1 = 0
              ([0.3], 0, 0.0, True),  # one epoch
-             ([1.0, 0.875, 0.75, 0.625, 0.5], 1, 0.125, True),  # 0.875 + 0.125 is not < 1
-             ([1.0, 0.9375, 0.875, 0.8125, 0.75, 0.6875], 3, 0.125, True),  # best is epoch 4, not 6
+             ([1.0, 0.875, 0.75, 0.625, 0.5], 1, 0.125, True),  # 0.875 + 0.125 = 1
+             ([1.0, 0.9375, 0.875, 0.8125, 0.75, 0.6875], 3, 0.125, True),  # best: epoch 4
              (wavy, 3, 0.0, True), (wavy, 3, 0.0, False)]
     for _ in range(4):  # on a grid of 1/32: exact in binary
         steps = rng.choice([-3, -2, -1, -1, 0, 1, 2], size=int(rng.integers(3, 12)))
         cases.append((((32 + np.cumsum(np.append(0, steps))).clip(4, 48) / 32).tolist(), int(rng.integers(0, 4)),
                       float(rng.choice([0.0, 0.0, 1 / 32, 1 / 16])), bool(rng.integers(0, 2))))
-    for case in cases:
-        check_early_stopping(student, *case)
+    return cases
+
+
+EXAMPLE = [0.9, 0.8, 0.85, 0.75, 0.78, 0.8, 0.82]  # the task's
+TASKS.task("early_stopping", 2, check_early_stopping, [(EXAMPLE, 2, 0.0, False), (EXAMPLE, 2, 0.0, True),
+                                                       (EXAMPLE, 0, 0.0, False)], early_stopping_hidden)
 
 
 # Task 3: fit with class weights, for one sigmoid unit
@@ -204,7 +199,7 @@ def numpy_fit(X, y, w, b, learning_rate, batch_size, epochs, class_weight, by="r
 
 
 def fitted(student, X, y, w, b, learning_rate, batch_size, epochs, class_weight):
-    """(what, flat(losses, w, b)) of fit_weighted, shapes checked."""
+    """(what, flat(losses, w, b)) of fit_weighted."""
     what = f"fit_weighted(X {X.shape}, y, w, b, {learning_rate:g}, {batch_size}, {epochs}, {class_weight})"
     got = as_tuple(student.call("fit_weighted", X, y, w, b, learning_rate, batch_size, epochs, class_weight,
                                 hint="Compute the loss from the logit, without the log of a probability."), 3, what)
@@ -231,20 +226,16 @@ def fit_case(rng, m, d, scale):
     return X, y, rng.normal(scale=scale, size=(d, 1)), rng.normal(scale=0.1, size=1)
 
 
-@TASKS.visible("fit_test", "Task 3: the visible tests pass.")
-def fit_test(student):
-    check_fit(student, *fit_case(51, 20, 3, 0.5), 0.125, 8, 5, (1.0, 1.0))  # batches of 8, 8, 4
-    check_fit(student, *fit_case(51, 20, 3, 0.5), 0.125, 8, 5, (0.5, 3.0))
-
-
-@TASKS.hidden("fit_hidden")
-def fit_hidden(student, rng):
+def fit_hidden(rng):
+    """Batches of 1 row, 1 larger batch, batches dividing m, logits in the tens."""
     k, weights = int(rng.integers(3, 5)), (float(rng.uniform(0.2, 1)), float(rng.uniform(1, 5)))
-    for m, d, scale, batch_size, epochs in [(int(rng.integers(4, 9)), 2, 0.5, 1, 2),  # batches of one row
-                                            (int(rng.integers(6, 13)), 3, 0.5, 32, 3),  # one batch, larger
-                                            (3 * k, 4, 0.5, 3, 2),  # batches that divide m
-                                            (8 * k + int(rng.integers(1, 8)), 3, 10.0, 8, 3)]:  # logits in the tens
-        check_fit(student, *fit_case(rng, m, d, scale), 0.125, batch_size, epochs, weights)
+    return [(*fit_case(rng, m, d, scale), 0.125, batch_size, epochs, weights) for m, d, scale, batch_size, epochs in
+            [(int(rng.integers(4, 9)), 2, 0.5, 1, 2), (int(rng.integers(6, 13)), 3, 0.5, 32, 3), (3 * k, 4, 0.5, 3, 2),
+             (8 * k + int(rng.integers(1, 8)), 3, 10.0, 8, 3)]]
+
+
+TASKS.task("fit", 3, check_fit, [(*fit_case(51, 20, 3, 0.5), 0.125, 8, 5, weights)  # batches of 8, 8, 4
+                                 for weights in [(1.0, 1.0), (0.5, 3.0)]], fit_hidden)
 
 
 # Task 4: the breast cancer data, within a budget of steps
