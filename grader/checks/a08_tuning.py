@@ -1,37 +1,21 @@
-"""Checks of assignment 8 (tuning): rules, a KS test, and a softmax regression replayed in Keras
-(references.descent), scored on digits the kernel never sees."""
+"""Checks of assignment 8 (tuning): rules, a KS test, and training replayed by references.descent."""
 import numpy as np
 
 from . import references as ref
-from .core import Failed, Tasks, as_array, as_count, as_sequence, flat, max_abs
+from .core import Failed, Tasks, as_array, as_count, as_number, as_sequence, flat, max_abs
 
 TASKS = Tasks(numpy_only=True)
-PRELUDE = "import numpy as np"          # the setup cell's import
+PRELUDE = "import numpy as np"
 PROBLEMS = ("avoidable bias", "variance", "mismatch")
 TARGET, BUDGET = 0.94, 300              # Task 5: accuracy to reach within BUDGET epochs
-MISREADINGS = {         # Task 1's misreadings
+MISREADINGS = {
     "ties": "it ties with another gap; which one wins a tie?",
     "variance": "variance is the gap from training to validation error, not from the human level",
     "mismatch": "the mismatch is the gap from validation to test error, not from training error"}
 
 
-def task(name, number, check, visible):
-    """Register check(student, *case) for the visible cases and those draw(rng) yields."""
-    def register(draw):
-        def visible_tests(student):
-            for case in visible:
-                check(student, *case)
-
-        def hidden_tests(student, rng):
-            for case in draw(rng):
-                check(student, *case)
-        TASKS.visible(f"{name}_test", f"Task {number}: the visible tests pass.")(visible_tests)
-        TASKS.hidden(f"{name}_hidden")(hidden_tests)
-    return register
-
-
 def diagnosis(human, train, val, test, tolerance, misreading=""):
-    """The largest gap if above tolerance (ties: the first), else "none"; or a misreading's."""
+    """The largest gap above tolerance (ties: the first) or "none"; or a misreading's."""
     sizes = {"avoidable bias": max(train - human, 0.0),
              "variance": val - (human if misreading == "variance" else train),
              "mismatch": test - (train if misreading == "mismatch" else val)}
@@ -44,12 +28,10 @@ def check_diagnose(student, *profile):
     if got != diagnosis(*profile):
         what = "diagnose({:g}, {:g}, {:g}, {:g}, tolerance={:g})".format(*profile)
         text = next((text for key, text in MISREADINGS.items() if diagnosis(*profile, key) == got),
-                    "compare each gap with the tolerance")
+                    "compare the gaps to the tolerance")
         raise Failed(f"{what} returned {got!r}: {text}")
 
 
-@task("diagnose", 1, check_diagnose, [(0.01, 0.12, 0.13, 0.135, 0.02), (0.01, 0.015, 0.11, 0.115, 0.02),
-                                      (0.01, 0.02, 0.03, 0.12, 0.02), (0.01, 0.015, 0.02, 0.025, 0.02)])
 def diagnose_cases(rng):
     for _ in range(20):
         profile = np.cumsum(rng.uniform([0, -0.01, 0, -0.02], [0.05, 0.15, 0.15, 0.15]))
@@ -65,7 +47,7 @@ def check_sampler(student, low, high, size, seed):
     if ((first < low) | (first > high)).any():
         raise Failed(f"{what} returned numbers outside [low, high]")
     if not np.array_equal(first, again):
-        raise Failed(f"{what} returned different numbers when called twice with one seed")
+        raise Failed(f"{what} returned different numbers when called twice")
     if size > 1 and np.array_equal(first, other):
         raise Failed(f"{what} returns the same numbers for another seed")
     below = np.mean(first < np.sqrt(low * high))
@@ -74,7 +56,6 @@ def check_sampler(student, low, high, size, seed):
                      + (": uniform numbers crowd the top decade" if below < 0.35 else ""))
 
 
-@task("sampler", 2, check_sampler, [(1e-4, 1e-1, 2000, 0)])
 def sampler_cases(rng):
     for low, ratio in 10 ** rng.uniform([-7, 0.5], [1, 5], size=(3, 2)):
         yield float(low), float(low * ratio), int(rng.integers(1000, 3000)), int(rng.integers(1e6))
@@ -91,7 +72,7 @@ def check_best(student, results, metric, mode):
     right = None if np.isnan(scores).all() else best(scores)
     if got == right:
         return
-    text = "it is not the best"
+    text = "not the best"
     if right is None:
         text = "every score is NaN: there is no best trial"
     elif got in np.flatnonzero(np.isnan(scores)):
@@ -107,7 +88,6 @@ VISIBLE = {"learning_rate": np.array([3e-4, 2e-2, 1.5, 4e-3, 0.3, 7e-5, 9e-2, 1e
            "val_accuracy": np.array([0.84, 0.95, 0.10, 0.93, 0.88, 0.62, 0.96, 0.90])}
 
 
-@task("best", 3, check_best, [(VISIBLE, "val_loss", "min"), (VISIBLE, "val_accuracy", "max")])
 def best_cases(rng):
     scores, tie = rng.uniform(0.1, 2.0, size=(2, int(rng.integers(5, 40))))
     scores[rng.choice(len(scores), size=3, replace=False)] = np.nan
@@ -118,7 +98,7 @@ def best_cases(rng):
 
 
 def check_finer(student, values, scores, n):
-    """n points log-spaced between the neighbours of the best of the sorted values."""
+    """n log-spaced points between the sorted neighbours of the best value."""
     what = f"finer_grid(values, scores, {n})"
     order = np.argsort(values, kind="stable")
     got = as_array(student.call("finer_grid", values, scores, n), (n,), what)
@@ -132,7 +112,6 @@ def check_finer(student, values, scores, n):
         "" if got[0] == low else ": its ends are the sorted values next to it"))
 
 
-@task("finer", 4, check_finer, [(VISIBLE["learning_rate"], VISIBLE["val_loss"], 5)])
 def finer_cases(rng):
     values = 10 ** rng.uniform(-5, 0, size=int(rng.integers(6, 30)))
     scores = (np.log10(values) + rng.uniform(1, 4)) ** 2 + rng.uniform(0, 0.1, size=len(values))
@@ -141,14 +120,14 @@ def finer_cases(rng):
 
 
 def descent(X, y, learning_rate, epochs):
-    """Keras's W (d, 10) and b (10,), flat, after `epochs` full-batch SGD steps from zeros."""
+    """Keras's flat W (d, 10) and b (10,) after `epochs` SGD steps from zeros."""
     return flat(*ref.descent(X, y, [np.zeros((X.shape[1], 10)), np.zeros(10)], ["softmax"], learning_rate, epochs))
 
 
 def check_training(student, X, y, rate, epochs):
     from scipy.special import log_softmax
     m, d = X.shape
-    what = f"train_softmax(X {X.shape}, y, learning_rate={rate:g}, epochs={epochs})"
+    what = f"train_softmax(X {X.shape}, y, {rate:g}, {epochs})"
     W, b = as_sequence(student.call("train_softmax", X, y, rate, epochs), 2, what, "a pair (W, b)")
     got = flat(as_array(W, (d, 10), "its W"), as_array(b, (10,), "its b"))
     right = descent(X, y, rate, epochs)
@@ -166,31 +145,36 @@ def check_training(student, X, y, rate, epochs):
 
 
 def check_experiment(student, X, y, steps, seed, m):
-    """train_softmax with each (rate, epochs) of steps, then tuned_hyperparameters() on digits."""
     for rate, epochs in steps:
         check_training(student, X, y, rate, epochs)
     X, y, X_val, y_val = ref.digits(seed, m, 1797 - m)
     rate, epochs = as_sequence(student.call("tuned_hyperparameters"), 2, "tuned_hyperparameters()", "a pair")
-    if type(rate) not in (int, float) or not rate > 0 or type(epochs) is not int or not 0 < epochs <= BUDGET:
-        raise Failed(f"tuned_hyperparameters() returned {rate!r}, {epochs!r}: a learning rate > 0 and 1 to {BUDGET} "
-                     "epochs, the budget")
+    as_number(rate, "the learning rate")
+    as_number(epochs, "the epochs of tuned_hyperparameters() (the budget)", whole=True, low=1, high=BUDGET)
     W, b = check_training(student, X, y, float(rate), epochs)
     accuracy = np.mean(np.argmax(X_val @ W + b, axis=1) == y_val)
     if accuracy < TARGET:
         raise Failed(f"with learning_rate={rate:g} and {epochs} epochs, the accuracy on other digits is "
-                     f"{accuracy:.4f}, below the target {TARGET}: tune the learning rate on your split")
+                     f"{accuracy:.4f}, below {TARGET}: tune the learning rate on your split")
 
 
 SMALL = np.random.default_rng(8).uniform(size=(12, 5)), np.random.default_rng(9).integers(0, 10, size=12)
 
 
-@task("experiment", 5, check_experiment, [(*SMALL, [(0.5, 1), (0.5, 7)], 0, 1200)])
 def experiment_cases(rng):
     m, d = rng.integers([5, 1], [40, 20])
     steps = [(float(10 ** rng.uniform(-2, 0.7)), int(rng.integers(2, 30))), (float(rng.uniform(0.1, 1)), 0)]
     X, y = rng.uniform(size=(m, d)), rng.integers(0, 10, size=m)
     yield X, y, steps, int(rng.integers(1e6)), int(rng.integers(1000, 1300))
 
+
+TASKS.task("diagnose", 1, check_diagnose, [(0.01, 0.12, 0.13, 0.135, 0.02), (0.01, 0.015, 0.11, 0.115, 0.02),
+                                           (0.01, 0.02, 0.03, 0.12, 0.02), (0.01, 0.015, 0.02, 0.025, 0.02)],
+           diagnose_cases)
+TASKS.task("sampler", 2, check_sampler, [(1e-4, 1e-1, 2000, 0)], sampler_cases)
+TASKS.task("best", 3, check_best, [(VISIBLE, "val_loss", "min"), (VISIBLE, "val_accuracy", "max")], best_cases)
+TASKS.task("finer", 4, check_finer, [(VISIBLE["learning_rate"], VISIBLE["val_loss"], 5)], finer_cases)
+TASKS.task("experiment", 5, check_experiment, [(*SMALL, [(0.5, 1), (0.5, 7)], 0, 1200)], experiment_cases)
 
 run = TASKS.run
 report = TASKS.report

@@ -153,7 +153,6 @@ MISTAKES = {
     "over_the_epoch_budget": {
         "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "settings": "'tanh', 0.03, 500"})},
         "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
-        "messages": {"regression_test": "returned 'tanh', 0.03, 500: an activation among sigmoid, tanh, relu, "
-                                        "gelu, a learning rate > 0, and epochs: the budget is 1 to 200"},
+        "messages": {"regression_test": "(the budget) should be an int from 1 to 200, not 500"},
     },
 }
