@@ -4,7 +4,7 @@ a step budget (the tests' own replay; the validation rows never enter the kernel
 """
 import numpy as np
 
-from .core import Failed, Tasks, as_array, as_sequence, assert_close, flat, max_abs
+from .core import Failed, Tasks, as_array, as_number, as_sequence, assert_close, flat, max_abs
 from .references import float64_dense, keras_and_tf, normal, serialized
 
 TASKS = Tasks(numpy_only=True)
@@ -36,17 +36,10 @@ def check_log_softmax(student, Z):
                                            "logits is not enough)")])
 
 
-@TASKS.visible("log_softmax_test", "Task 1: the visible tests pass.")
-def log_softmax_test(student):
-    check_log_softmax(student, normal(1, (8, 3)))
-    check_log_softmax(student, np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]]))
-
-
-@TASKS.hidden("log_softmax_hidden")
-def log_softmax_hidden(student, rng):
-    for Z in [rng.normal(size=(1, 2)), rng.normal(scale=500.0, size=(rng.integers(2, 30), 7)),
-              np.array([[-1e4, 1e4], [7.0, 7.0]]) * rng.uniform(0.5, 1.5), rng.normal(size=(5, 1))]:
-        check_log_softmax(student, Z)
+TASKS.task("log_softmax", 1, check_log_softmax, [
+    (normal(1, (8, 3)),), (np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]]),)], lambda rng: [
+    (rng.normal(size=(1, 2)),), (rng.normal(scale=500.0, size=(rng.integers(2, 30), 7)),),
+    (np.array([[-1e4, 1e4], [7.0, 7.0]]) * rng.uniform(0.5, 1.5),), (rng.normal(size=(5, 1)),)])
 
 
 # --- Task 2: the gradient of the squared error of a sigmoid unit --------------------------
@@ -87,19 +80,17 @@ def check_mse_gradients(student, X, y, w, b, differences=False):
     assert_close(got, right, f"the {what}", against, 1e-7 if differences else 1e-11, hints, like)
 
 
-@TASKS.visible("mse_gradients_test", "Task 2: the visible tests pass.")
-def mse_gradients_test(student):
-    X, y = normal(2, (8, 3)), np.array([0.0, 1, 1, 0, 1, 0, 0, 1])
-    check_mse_gradients(student, X, y, normal(3, (3,)), 0.25, differences=True)
-    check_mse_gradients(student, X, y, normal(4, (3,), 2.0), -0.5)
-
-
-@TASKS.hidden("mse_gradients_hidden")
-def mse_gradients_hidden(student, rng):
+def gradient_cases(rng):
+    """One example, a random batch, and z of +-1000."""
     m, d = rng.integers(10, 40), rng.integers(1, 6)
-    for X, w in [(rng.normal(size=(1, 2)), rng.normal(size=2)), (rng.normal(size=(m, d)), rng.normal(size=d)),
-                 (np.array([[1.0], [-1.0], [0.5]]), rng.uniform(800, 1200, size=1))]:    # z of +-1000
-        check_mse_gradients(student, X, rng.integers(0, 2, size=len(X)) * 1.0, w, float(rng.normal()))
+    return [(X, rng.integers(0, 2, size=len(X)) * 1.0, w, float(rng.normal()))
+            for X, w in [(rng.normal(size=(1, 2)), rng.normal(size=2)), (rng.normal(size=(m, d)), rng.normal(size=d)),
+                         (np.array([[1.0], [-1.0], [0.5]]), rng.uniform(800, 1200, size=1))]]
+
+
+X8, Y8 = normal(2, (8, 3)), np.array([0.0, 1, 1, 0, 1, 0, 0, 1])
+TASKS.task("mse_gradients", 2, check_mse_gradients, [(X8, Y8, normal(3, (3,)), 0.25, True),
+                                                      (X8, Y8, normal(4, (3,), 2.0), -0.5)], gradient_cases)
 
 
 # --- Task 3: a logistic unit on the breast-cancer data, within a step budget --------------
@@ -132,14 +123,13 @@ def check_training(student, X, y, rate, steps):
     return got
 
 
-def check_experiment(student, rng, m_train):
+def check_experiment(student, rng):
     """tuned_hyperparameters() -> (rate, steps) training a unit to TARGET on the disguised data:
     columns shuffled and rescaled and labels swapped by rng."""
     rate, steps = as_sequence(student.call("tuned_hyperparameters"), 2, "tuned_hyperparameters()", "a pair")
-    if not isinstance(rate, (int, float)) or not isinstance(steps, int) or not (rate > 0 and 1 <= steps <= BUDGET) \
-            or isinstance(rate, bool) or isinstance(steps, bool):
-        raise Failed(f"tuned_hyperparameters() returned the learning rate {rate!r} and {steps!r} steps: a positive "
-                     f"number, and an int from 1 to {BUDGET} (the budget)")
+    rate = as_number(rate, "the learning rate tuned_hyperparameters() returns")
+    steps = as_number(steps, "the steps tuned_hyperparameters() returns", whole=True, low=1, high=BUDGET)
+    m_train = int(rng.integers(280, 320))
     from sklearn.datasets import load_breast_cancer
     X, y = load_breast_cancer(return_X_y=True)
     X = X[:, rng.permutation(30)] * np.exp(rng.uniform(-2.0, 2.0, size=30))
@@ -158,20 +148,13 @@ def small_problem(rng, m, d):
     return rng.normal(size=(m, d)) * 10.0 ** rng.uniform(-2, 3, size=d), rng.integers(0, 2, size=m) * 1.0
 
 
-@TASKS.visible("training_test", "Task 3: the visible tests pass.", disguised=True)
-def training_test(student, rng):
-    X, y = small_problem(np.random.default_rng(5), 12, 4)
-    check_training(student, X, y, 0.5, 1)
-    check_training(student, X, y, 0.5, 4)
-    check_experiment(student, rng, 300)
-
-
-@TASKS.hidden("training_hidden")
-def training_hidden(student, rng):
+def training_cases(rng):
     X, y = small_problem(rng, rng.integers(5, 40), rng.integers(1, 8))
-    check_training(student, X, y, float(10 ** rng.uniform(-2, 0.7)), int(rng.integers(2, 12)))
-    check_training(student, X, y, 1.0, 0)
-    check_experiment(student, rng, int(rng.integers(280, 320)))
+    return [(X, y, float(10 ** rng.uniform(-2, 0.7)), int(rng.integers(2, 12))), (X, y, 1.0, 0)]
+
+
+X12, Y12 = small_problem(np.random.default_rng(5), 12, 4)
+TASKS.task("training", 3, check_training, [(X12, Y12, 0.5, 1), (X12, Y12, 0.5, 4)], training_cases, check_experiment)
 
 
 run = TASKS.run

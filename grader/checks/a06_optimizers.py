@@ -61,20 +61,15 @@ def check_ewa(student, x, beta, correct):
                  like=[(plain, "is not bias-corrected: its first values are too small")] * correct)
 
 
-@TASKS.visible("ewa_test", "Task 1: the visible tests pass.")
-def ewa_test(student):
-    x = 2.0 + np.random.default_rng(1).normal(size=50)
-    for beta, correct in [(0.9, False), (0.9, True), (0.5, False), (0.5, True)]:
-        check_ewa(student, x, beta, correct)
-
-
-@TASKS.hidden("ewa_hidden")
-def ewa_hidden(student, rng):
+def ewa_cases(rng):
     beta = float(rng.choice([0.8, 0.95, 0.99]))
-    for x in [rng.normal(size=(rng.integers(2, 40), 3)), np.array([3.0]),
-              rng.normal(scale=1e6, size=20), rng.normal(size=(5, 2, 2))]:
-        check_ewa(student, x, beta, True)
-        check_ewa(student, x, beta, False)
+    return [(x, beta, correct) for x in [rng.normal(size=(rng.integers(2, 40), 3)), np.array([3.0]),
+                                         rng.normal(scale=1e6, size=20), rng.normal(size=(5, 2, 2))]
+            for correct in (True, False)]
+
+
+X50 = 2.0 + np.random.default_rng(1).normal(size=50)
+TASKS.task("ewa", 1, check_ewa, [(X50, beta, c) for beta in (0.9, 0.5) for c in (False, True)], ewa_cases)
 
 
 # --- Tasks 2 and 3: RMSprop and Adam ----------------------------------------------
@@ -178,18 +173,13 @@ def check_rates(student, H):
                  "contracts fastest (balance the extreme directions)", 1e-9 * (2 / (low + high)))
 
 
-@TASKS.visible("rates_test", "Task 4: the visible tests pass.")
-def rates_test(student):
-    check_rates(student, np.diag([1.0, 10.0]))
-    check_rates(student, np.array([[3.0, 2.0], [2.0, 3.0]]))
-
-
-@TASKS.hidden("rates_hidden")
-def rates_hidden(student, rng):
+def rates_cases(rng):
     p = int(rng.integers(3, 9))
-    for H in [quadratic(rng, p, rng.uniform(2, 1e4)) * rng.uniform(0.01, 100),
-              np.array([[rng.uniform(0.5, 5)]]), np.diag(rng.uniform(0.1, 10, size=p))]:
-        check_rates(student, (H + H.T) / 2)
+    return [((H + H.T) / 2,) for H in [quadratic(rng, p, rng.uniform(2, 1e4)) * rng.uniform(0.01, 100),
+                                       np.array([[rng.uniform(0.5, 5)]]), np.diag(rng.uniform(0.1, 10, size=p))]]
+
+
+TASKS.task("rates", 4, check_rates, [(np.diag([1.0, 10.0]),), (np.array([[3.0, 2.0], [2.0, 3.0]]),)], rates_cases)
 
 
 # --- Task 5: an optimizer and a learning rate for a budget of 60 steps ------------
@@ -227,14 +217,8 @@ def check_choice(student, seeds, target):
                          "by factors of about 3, with tests.train_digits")
 
 
-@TASKS.visible("choice_test", "Task 5: the visible tests pass.")
-def choice_test(student):
-    check_choice(student, [0], 0.90)
-
-
-@TASKS.hidden("choice_hidden")
-def choice_hidden(student, rng):
-    check_choice(student, rng.integers(1, 10 ** 6, size=2).tolist(), 0.85)
+TASKS.task("choice", 5, check_choice, [([0], 0.90)],
+           lambda rng: [(rng.integers(1, 10 ** 6, size=2).tolist(), 0.85)])
 
 
 run = TASKS.run

@@ -50,19 +50,17 @@ def check_tied(student, X, W, b, c):
         assert_close(mine, right, name, "tf.GradientTape", tol(right), hints, like)
 
 
-@TASKS.visible("tied_test", "Task 1: the visible tests pass.")
-def tied_test(student):
-    X = np.random.default_rng(90).uniform(size=(6, 5))
-    check_tied(student, X, normal(91, (5, 3)), normal(92, (3,), 0.5), normal(93, (5,), 0.5))
-
-
-@TASKS.hidden("tied_hidden")
-def tied_hidden(student, rng):
+def tied_cases(rng):
+    """Random sizes, one example, k > d, k = d, and a dead unit (ReLU passes no gradient)."""
     m, d, k = rng.integers(2, 40), rng.integers(2, 30), rng.integers(1, 12)
-    for m, d, k, dead in [(m, d, k, False), (1, d, k, False), (m, 4, 9, False), (m, 6, 6, False), (m, d, k, True)]:
-        b = rng.normal(size=k)
-        b[0] -= 100 * dead                                  # a dead unit: ReLU passes no gradient
-        check_tied(student, rng.uniform(size=(m, d)), rng.normal(size=(d, k)), b, rng.normal(size=d))
+    cases = [(rng.uniform(size=(m, d)), rng.normal(size=(d, k)), rng.normal(size=k), rng.normal(size=d))
+             for m, d, k in [(m, d, k), (1, d, k), (m, 4, 9), (m, 6, 6), (m, d, k)]]
+    cases[-1][2][0] -= 100
+    return cases
+
+
+TASKS.task("tied", 1, check_tied, [(np.random.default_rng(90).uniform(size=(6, 5)), normal(91, (5, 3)),
+                                    normal(92, (3,), 0.5), normal(93, (5,), 0.5))], tied_cases)
 
 
 # --- Task 2: the parameter count of a symmetric autoencoder -----------------------------
@@ -90,18 +88,10 @@ def check_count(student, sizes, tied):
     assert_close(got, keras_count(sizes, tied), what, "Keras's count_params()", 0.5, like=like)
 
 
-@TASKS.visible("count_test", "Task 2: the visible tests pass.")
-def count_test(student):
-    check_count(student, [64, 32, 8], False)
-    check_count(student, [64, 32, 8], True)
-
-
-@TASKS.hidden("count_hidden")
-def count_hidden(student, rng):
-    for sizes in [sorted(rng.integers(2, 800, size=rng.integers(3, 6)), reverse=True),
-                  [rng.integers(2, 100), rng.integers(1, 10)], [rng.integers(5, 50), 100, 3]]:
-        check_count(student, [int(n) for n in sizes], False)
-        check_count(student, [int(n) for n in sizes], True)
+TASKS.task("count", 2, check_count, [([64, 32, 8], False), ([64, 32, 8], True)], lambda rng: [
+    ([int(n) for n in sizes], tied) for sizes in [sorted(rng.integers(2, 800, size=rng.integers(3, 6)), reverse=True),
+                                                  [rng.integers(2, 100), rng.integers(1, 10)],
+                                                  [rng.integers(5, 50), 100, 3]] for tied in (False, True)])
 
 
 # --- Task 3: the masked reconstruction loss ---------------------------------------------

@@ -38,7 +38,7 @@ MISTAKES = {
         "messages": {
             "log_softmax_test": "an exponential overflows or a probability rounds to 0",
             "mse_gradients_test": "is m=8 times too large: look at how the loss averages over the batch",
-            "training_test": "and 100 steps: a positive number, and an int from 1 to 10 (the budget)",
+            "training_test": "the steps tuned_hyperparameters() returns should be an int from 1 to 10, not 100",
         },
     },
     "shift_without_normalising__half_gradient__raw_columns": {
