@@ -78,8 +78,8 @@ MISTAKES = {
         "scores": {"callback": 2, "early_stopping": 1, "fit": 0, "budget": 3},
         "messages": {
             "callback_hidden": "start a new list in on_train_begin",
-            "early_stopping_hidden": "yours says the model ends with the weights of epoch 2, but it keeps those of "
-                                     "another epoch: the best epoch",
+            "early_stopping_hidden": "yours keeps the weights of epoch 2, EarlyStopping those of another: the best "
+                                     "epoch",
             "fit_test": "divides each batch's weighted loss by the sum of its class weights",
         },
     },
@@ -109,8 +109,8 @@ MISTAKES = {
         "scores": {"callback": 0, "early_stopping": 1, "fit": 0, "budget": 3},
         "messages": {
             "callback_test": "built on keras.callbacks.Callback itself, not on",
-            "early_stopping_hidden": "yours stops training after epoch 3, later than keras.callbacks.EarlyStopping",
-            "fit_test": "leaves class_weight out",
+            "early_stopping_hidden": "yours stops training after epoch 3, later than EarlyStopping",
+            "fit_test": "leaves class_weight out of the loss",
         },
     },
     "over_the_step_budget": {
