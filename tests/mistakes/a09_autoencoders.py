@@ -93,7 +93,7 @@ MISTAKES = {
         "messages": {
             "tied_test": "has only the encoder's share",
             "count_test": "is the untied count",
-            "masked_test": "counts the missing ratings as ratings of 0",
+            "masked_test": "counts missing ratings as 0s",
         },
     },
     "mean_over_m_only__divided_by_all_entries__ties_reversed__noisy_targets": {
@@ -108,7 +108,7 @@ MISTAKES = {
         },
         "scores": {"tied": 0, "count": 2, "masked": 0, "topk": 1, "experiment": 0},
         "messages": {
-            "tied_test": "is d = 5 times too large: Keras's mean squared error averages over the d features too",
+            "tied_test": "is d = 5 times too large: the mean is over the d features too",
             "masked_test": "is divided by all 30 entries, given or not",
             "topk_hidden": "on a tie the lower index comes first",
             "experiment_test": "below the target 16.0 dB",
@@ -126,7 +126,7 @@ MISTAKES = {
         "messages": {
             "tied_test": "has only the decoder's share",
             "count_test": "counts no biases",
-            "masked_hidden": "raise a ValueError that says that no entry is given",
+            "masked_hidden": "with 0 of 6 entries given should raise a ValueError",
             "topk_test": "is the ranking by the dot product",
             "experiment_hidden": "below the target 16.0 dB",
         },
