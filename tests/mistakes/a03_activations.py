@@ -91,7 +91,7 @@ MISTAKES = {
             "norms_code": NORMS.format(gradient="(Y_hat - Y) / Y.size", at="Z_below"),
             "regression_code": SUMMED,
         },
-        "scores": {"activation": 1, "gelu": 0, "norms": 0, "regression": 0},
+        "scores": {"activation": 0, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
             "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError (overflow encountered",
             "gelu_test": "misses a term of the product rule",
@@ -109,8 +109,8 @@ MISTAKES = {
         "scores": {"activation": 0, "gelu": 0, "norms": 0, "regression": 0},
         "messages": {
             "activation_test": "Look at the corner z = 0",
-            "gelu_test": "lacks the chain-rule factor du/dz in the derivative of tanh(u)",
-            "norms_test": "evaluates the derivative of sigmoid at the layer's output A",
+            "gelu_test": "lacks the chain-rule factor du/dz of tanh(u)",
+            "norms_test": "evaluates the derivative of tanh at the layer's output A",
             "regression_test": "takes one step too few",
         },
     },
@@ -142,13 +142,13 @@ MISTAKES = {
     "kernel_updated_before_the_gradient_passes_through_it": {
         "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "kernel": "params[2 * l]"})},
         "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
-        "messages": {"regression_test": "updates a layer's kernel before the gradient has passed back through it"},
+        "messages": {"regression_test": "updates a kernel before the gradient has passed through it"},
     },
     "sigmoid_chosen_for_the_deep_network": {
         "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "settings": "'sigmoid', 0.1, 200"})},
         "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
         "messages": {"regression_test": "look at what the activation's derivative does to the gradient on its way down",
-                     "regression_hidden": "below the target 0.25"},
+                     "regression_hidden": "below 0.25; look at what the activation's derivative"},
     },
     "over_the_epoch_budget": {
         "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "settings": "'tanh', 0.03, 500"})},
