@@ -63,7 +63,7 @@ MISTAKES = {
             "rmsprop_test": "differs from keras.optimizers.RMSprop",
             "rmsprop_hidden": "raised FloatingPointError",
             "adam_test": "as in the paper's Algorithm 1",
-            "rates_test": "is where the steepest direction starts to oscillate",
+            "rates_test": "are where the steepest direction starts to oscillate",
         },
     },
     "ewa_for_vectors_only__adam_epsilon_inside_root__rates_from_the_diagonal": {
@@ -76,7 +76,7 @@ MISTAKES = {
         "messages": {
             "ewa_hidden": "raised ValueError",
             "adam_test": "has epsilon inside the square root, as in the lecture notes",
-            "rates_test": "uses the diagonal of H",
+            "rates_test": "use the diagonal of H",
         },
     },
     "rmsprop_uphill__adam_corrects_only_m": {
@@ -86,8 +86,8 @@ MISTAKES = {
         },
         "scores": {"ewa": 2, "rmsprop": 0, "adam": 0, "rates": 2, "choice": 2},
         "messages": {
-            "rmsprop_test": "goes uphill: check the step's sign",
-            "adam_test": "corrects only m: v needs its correction too",
+            "rmsprop_test": "goes uphill: check the sign",
+            "adam_test": "corrects only m: v needs it too",
         },
     },
     "rmsprop_rho_swapped__rates_from_the_flattest_direction": {
@@ -100,7 +100,7 @@ MISTAKES = {
         "scores": {"ewa": 2, "rmsprop": 0, "adam": 3, "rates": 0, "choice": 2},
         "messages": {
             "rmsprop_test": "has rho and 1 - rho swapped",
-            "rates_test": "comes from the flattest direction",
+            "rates_test": "come from the flattest direction",
         },
     },
 }
