@@ -92,8 +92,9 @@ def check_backward(student, X, params, Y):
     names = [f"d{'Wb'[k % 2]}{k // 2 + 1}" for k in range(2 * L)]
     grads = as_sequence(student.call("backward", P, Y, params, cache), 2 * L, "backward(P, Y, params, cache)",
                         f"a list of {2 * L} gradients {names}")
-    if L > 1 and [np.shape(g) for g in grads] == [params[2 * (L - 1 - k // 2) + k % 2].shape for k in range(2 * L)] \
-            != [p.shape for p in params]:
+    shapes = [np.shape(g) for g in grads]
+    last_first = [params[2 * (L - 1 - k // 2) + k % 2].shape for k in range(2 * L)]
+    if shapes != [p.shape for p in params] and shapes == last_first:
         raise Failed("your gradients come last layer first: return them in the order of params")
     for k, (g, p) in enumerate(zip(grads, params)):
         if np.shape(g) != p.shape and np.shape(g) == p.shape[::-1]:
