@@ -154,11 +154,11 @@ class Verdicts:
         return self.checks.TASKS.primary
 
     def prelude(self, environment):
-        """What stands for the setup cells in a kernel of `environment` (a NUMPY kernel has no Keras
-        to import: an assignment with both kinds of tasks gives the imports of its NUMPY_PRELUDE)."""
-        if environment == core.NUMPY:
-            return getattr(self.checks, "NUMPY_PRELUDE", self.checks.PRELUDE)
-        return self.checks.PRELUDE
+        """What stands for the setup cells in a kernel of `environment`: the checks' PRELUDE (default
+        core.PRELUDE); a NUMPY kernel has no Keras to import: an assignment with both kinds of tasks
+        gives the imports of its NUMPY_PRELUDE."""
+        prelude = getattr(self.checks, "PRELUDE", core.PRELUDE)
+        return getattr(self.checks, "NUMPY_PRELUDE", prelude) if environment == core.NUMPY else prelude
 
     def by_environment(self, tests):
         """The test cells `tests` ((index, cell) pairs) grouped by the environment that decides them,

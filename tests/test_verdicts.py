@@ -205,11 +205,11 @@ def test_a_fault_of_a_check_is_reported_to_the_instructor(monkeypatch):
 
     tasks = core.Tasks()
 
-    @tasks.visible("broken_test", "never printed")
     def broken(student):
         raise KeyError("a bug in the checks")
 
-    checks = types.SimpleNamespace(TASKS=tasks, PRELUDE="import numpy as np")
+    tasks.task("broken", 1, broken, [()], lambda rng: [])
+    checks = types.SimpleNamespace(TASKS=tasks)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "tests.run('broken_test', globals())", metadata={"nbgrader": {"grade": True, "grade_id": "broken_test"}})])
     client = types.SimpleNamespace(deadline=float("inf"), total_timeout=300)

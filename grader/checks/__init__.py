@@ -1,7 +1,8 @@
 """The checks of the assignments, one module per assignment (a01_neuron.py for 01_neuron).
 
-Each module has TASKS (grade id -> check, see core.Tasks), PRELUDE (the code that stands for the
-notebook's setup cell when it is graded: imports only) and `run`, what its test cells call:
+Each module has TASKS (grade id -> check, see core.Tasks), perhaps a PRELUDE (what stands for the
+notebook's setup cell when it is graded, imports only; core.PRELUDE if not) and `run`, what its
+test cells call:
 
     from grader.checks import a01_neuron as tests
     tests.run("log_softmax_test", globals())

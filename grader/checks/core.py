@@ -1,15 +1,11 @@
 """What every assignment's checks share: tasks, calls to the student's functions, comparisons and
 the messages that say what is wrong.
 
-A check is plain Python that calls `student.call("softmax", Z)` and compares what comes back with
-a reference answer (from Keras, tf.GradientTape, finite differences or a rule). Where it runs
-decides who answers the call:
-- on the student's machine, a test cell runs `tests.run("log_softmax_test", globals())`: the call
-  goes to the notebook's own function (LocalStudent), and Keras gives the references there;
-- at grading time, the trusted grader runs the same check in its own process: the call goes to
-  the sandboxed kernel as plain data and only the values that come back are seen (the
-  KernelStudent of grader.verdicts); the references never enter the kernel.
-Both go through grader.checks.plain, so a check sees the same values and gives the same message.
+A check calls `student.call("softmax", Z)` and compares the reply with a reference answer (Keras,
+tf.GradientTape, finite differences, a rule). On the student's machine (`tests.run(grade_id,
+globals())`) the notebook's own function answers (LocalStudent); at grading time the grader runs
+the same check in its own process and the sandboxed kernel answers as plain data (KernelStudent,
+grader.verdicts), so a check sees the same values and gives the same message in both.
 """
 import inspect
 import json
@@ -19,6 +15,7 @@ import numpy as np
 
 from . import plain
 
+PRELUDE = "import numpy as np"    # what stands for a notebook's setup cell when it is graded (default)
 FORBIDDEN = ("keras", "tensorflow", "tf_keras", "scratchnn", "course_tools", "grader", "torch", "jax",
              "scipy", "sklearn")
 ALIASES = {"tf": "tensorflow", "K": "keras"}    # the names these packages are usually imported as
@@ -97,10 +94,10 @@ NUMPY, FULL = "numpy", "full"    # the environments a graded cell is decided in 
 
 
 class Tasks:
-    """The graded cells of one assignment: grade id -> check, as registered with `visible`/`hidden`.
-    Each cell is decided in an environment of its own task: NUMPY, a kernel whose only packages are
-    an allow-list (NumPy and the kernel's needs), for every task of a numpy_only assignment and for
-    the tasks named in numpy_tasks; FULL, the course's packages but its own, for the others."""
+    """The graded cells of one assignment, registered by `task`: grade id -> check. Each cell is
+    decided in an environment of its own task: NUMPY, a kernel whose only packages are an allow-list
+    (NumPy and the kernel's needs), for every task of a numpy_only assignment and for the tasks named
+    in numpy_tasks; FULL, the course's packages but its own, for the others."""
 
     def __init__(self, numpy_only=True, numpy_tasks=()):
         self.numpy_only, self.checks, self.passed, self.hidden_ids = numpy_only, {}, {}, set()
@@ -113,29 +110,12 @@ class Tasks:
         """NUMPY or FULL: where the graded cell `grade_id` (<task>_test, <task>_hidden) is decided."""
         return NUMPY if self.numpy_only or grade_id.rsplit("_", 1)[0] in self.numpy_tasks else FULL
 
-    def visible(self, grade_id, passed, disguised=False):
-        """Register the check of a visible test cell: check(student); `passed` is printed on success.
-        With disguised=True it is check(student, rng): a real-data task whose data the grader hides
-        (see `disguise`) with the student's secret generator at grading time, and with a fixed one
-        on the student's machine; so constants fitted at home to the visible test earn nothing."""
-        def register(check):
-            self.checks[grade_id] = check if disguised else (lambda student, rng: check(student))
-            self.passed[grade_id] = passed
-            return check
-        return register
-
-    def hidden(self, grade_id):
-        """Register the check of a hidden test cell: check(student, rng), rng drawn per student."""
-        def register(check):
-            self.checks[grade_id], self.passed[grade_id] = check, "The hidden tests pass."
-            self.hidden_ids.add(grade_id)
-            return check
-        return register
-
     def task(self, name, number, check, visible, hidden, experiment=None):
         """Register Task `number`'s graded cells <name>_test and <name>_hidden: check(student, *case)
-        for every case of the list `visible`, and of hidden(rng), rng drawn per student; then, in
-        both, experiment(student, rng) if given: a real-data experiment (see `visible`, disguised)."""
+        for every case of visible(rng) (or of the list `visible`) and of hidden(rng); then, in both,
+        experiment(student, rng) if given. rng is the cell's generator: fixed on the student's
+        machine, drawn per student and cell at grading time; real data hidden with it (see
+        `disguise`) makes constants fitted at home to the visible test earn nothing."""
         def cell(cases):
             def decide(student, rng):
                 for case in cases(rng):
@@ -143,8 +123,11 @@ class Tasks:
                 if experiment:
                     experiment(student, rng)
             return decide
-        self.visible(f"{name}_test", f"Task {number}: the visible tests pass.", disguised=True)(cell(lambda _: visible))
-        self.hidden(f"{name}_hidden")(cell(hidden))
+        self.checks[f"{name}_test"] = cell(visible if callable(visible) else lambda _: visible)
+        self.checks[f"{name}_hidden"] = cell(hidden)
+        self.passed[f"{name}_test"], self.passed[f"{name}_hidden"] = (f"Task {number}: the visible tests pass.",
+                                                                    "The hidden tests pass.")
+        self.hidden_ids.add(f"{name}_hidden")
 
     def decide(self, grade_id, student, rng):
         """Run the check of a graded cell; return the message printed when it passes (Failed otherwise)."""
@@ -166,25 +149,20 @@ class Tasks:
         """Every test's verdict at once, printed, on the student's machine: nothing is raised, so
         one failing task does not hide the others. With hidden=True, the hidden tests run too, on
         fresh random inputs (others at each call; the grader draws its own)."""
-        rng, rows = np.random.default_rng(), []
-        for grade_id in self.checks:
-            if grade_id in self.hidden_ids and not hidden:
-                continue
+        rng, passed = np.random.default_rng(), 0
+        grade_ids = [grade_id for grade_id in self.checks if hidden or grade_id not in self.hidden_ids]
+        for grade_id in grade_ids:
             try:
-                rows.append((grade_id, True, self.decide(grade_id, LocalStudent(namespace, self.numpy_only), rng)))
+                text = self.decide(grade_id, LocalStudent(namespace, self.numpy_only), rng)
+                passed += 1
             except Failed as failure:
-                rows.append((grade_id, False, f"FAILS: {failure}"))
+                text = f"FAILS: {failure}"
             except Exception as error:    # a fault of the test itself: say so, and go on
-                rows.append((grade_id, False, f"could not run ({type(error).__name__}: {error})"))
-        width = max(len(grade_id) for grade_id, _, _ in rows)
-        for grade_id, _, text in rows:
-            print(f"{grade_id:<{width}}  {text}")
-        failed = sum(not ok for _, ok, _ in rows)
-        if hidden:
-            print(f"\n{len(rows) - failed} of the {len(rows)} tests pass (the hidden ones on fresh random inputs).")
-        else:
-            print(f"\n{len(rows) - failed} of the {len(rows)} visible tests pass. "
-                  "tests.report(globals(), hidden=True) also runs the hidden tests, on fresh random inputs.")
+                text = f"could not run ({type(error).__name__}: {error})"
+            print(f"{grade_id:<{max(map(len, grade_ids))}}  {text}")
+        print(f"\n{passed} of the {len(grade_ids)} " + ("tests pass (the hidden ones on fresh random inputs)." if hidden
+              else "visible tests pass. tests.report(globals(), hidden=True) also runs the hidden tests, on fresh "
+              "random inputs."))
 
 
 # --- comparisons -------------------------------------------------------------------------------
@@ -212,27 +190,26 @@ def as_array(value, shape, what):
     return a
 
 
-def as_sequence(value, length, what, kind="a pair"):
-    """The `length` things a function returns (a tuple or a list)."""
-    if not isinstance(value, (tuple, list)) or len(value) != length:
-        shown = value if isinstance(value, plain.Unsupported) else type(value).__name__
-        if isinstance(value, (tuple, list)):
-            shown = f"{len(value)} things"
-        raise Failed(f"{what} should return {kind}, not {shown}")
-    return value
-
-
-def as_tuple(value, size, what):
-    """The `size` things a function returns: a tuple, a list, an array... any sequence of that
-    length but a string or a dict (as_sequence takes tuples and lists only)."""
+def as_items(value, size, what, kind=None):
+    """The `size` things a call returned: a tuple, a list, an array... any sequence of that length
+    but a string or a dict; otherwise Failed: `what` should return `kind` (default: size values)."""
     try:
         items = () if isinstance(value, (str, dict, plain.Unsupported)) else tuple(value)
     except TypeError:
         items = ()
     if len(items) != size:
-        shown = len(items) if items else value if isinstance(value, plain.Unsupported) else type(value).__name__
-        raise Failed(f"{what} should return {size} values, not {shown}")
+        shown = f"{len(items)} value{'s' * (len(items) > 1)}" if items else \
+            value if isinstance(value, plain.Unsupported) else type(value).__name__
+        raise Failed(f"{what} should return {kind or f'{size} values'}, not {shown}")
     return items
+
+
+def as_arrays(value, shapes, what, names=None):
+    """The arrays of these shapes that `what` returned, named in messages by `names` (or by number)."""
+    kind = f"{len(shapes)} arrays" + (f" ({', '.join(names)})" if names else "")
+    names = names or [f"array {k + 1}" for k in range(len(shapes))]
+    items = as_items(value, len(shapes), what, kind)
+    return [as_array(a, shape, f"{name} of {what}") for a, shape, name in zip(items, shapes, names)]
 
 
 def as_count(value, what):
@@ -283,6 +260,22 @@ def expect(student, name, args, expected, against, tol, like=(), hints=(), hint=
     what = what or f"{name}({', '.join(_argument_names(args))})"
     got = as_array(student.call(name, *args, hint=hint), np.shape(expected), what)
     assert_close(got, expected, what, against, tol, hints, like)
+    return got
+
+
+def expect_trained(student, name, args, shapes, replay, rate, steps, against, tol, mistakes=list, batch=1):
+    """Call name(*args), a training of `steps` steps at learning rate `rate`: the arrays (of these
+    shapes) it returns against replay(rate, steps), a flat vector, within tol * max(1, its scale).
+    Besides mistakes() (like-pairs, see assert_close), a step too few or too many is named and,
+    with `batch` (the rows the loss averages over), the gradient of the summed loss. Returns them."""
+    what = f"{name}({', '.join(_argument_names(args))})"
+    got, right = as_arrays(student.call(name, *args), shapes, what), replay(rate, steps)
+    tol *= max(1.0, max_abs(right))
+    if max_abs(flat(*got) - right) > tol:      # the mistakes are replayed only when needed
+        like = [*mistakes(), *[(replay(rate, n), f"took {n} steps instead of {steps}") for n in (steps - 1, steps + 1)
+                               if n >= 0]]
+        like += [(replay(rate * batch, steps), "follows the gradient of the summed loss, not of its mean")] * (batch > 1)
+        assert_close(flat(*got), right, what, against, tol, like=like)
     return got
 
 
