@@ -274,7 +274,8 @@ def expect_trained(student, name, args, shapes, replay, rate, steps, against, to
     if max_abs(flat(*got) - right) > tol:      # the mistakes are replayed only when needed
         like = [*mistakes(), *[(replay(rate, n), f"took {n} steps instead of {steps}") for n in (steps - 1, steps + 1)
                                if n >= 0]]
-        like += [(replay(rate * batch, steps), "follows the gradient of the summed loss, not of its mean")] * (batch > 1)
+        if batch > 1:
+            like.append((replay(rate * batch, steps), "follows the gradient of the summed loss, not of its mean"))
         assert_close(flat(*got), right, what, against, tol, like=like)
     return got
 
@@ -334,7 +335,7 @@ def _short(value):
         return f"array{value.shape}"
     if isinstance(value, (list, tuple)):
         return f"{type(value).__name__} of {len(value)}"
-    return repr(value)
+    return f"{value:.6g}" if isinstance(value, float) else repr(value)
 
 
 def _uses(name, package):

@@ -28,10 +28,11 @@ def keras_and_tf():
     return keras, tf
 
 
+@serialized
 def warm_up():
     """Import Keras and run one operation, so that the first check does not wait for it (the
     grader calls this in a thread while the first kernels start)."""
-    softmax(np.zeros((1, 2)))
+    keras_and_tf()[0].activations.softmax(np.zeros((1, 2)))
 
 
 # --- inputs ------------------------------------------------------------------------------------
@@ -48,24 +49,10 @@ def one_hot(seed, m, n):
 
 def one_hot_from(rng, m, n):
     """m random one-hot labels over n classes drawn from the generator rng, shape (m, n)."""
-    return one_hot_of(rng.integers(0, n, size=m), n)
-
-
-def one_hot_of(classes, n):
-    """The one-hot rows of the class numbers `classes` (0 to n-1), shape (len(classes), n)."""
-    return np.eye(n)[classes]
+    return np.eye(n)[rng.integers(0, n, size=m)]
 
 
 # --- answers -----------------------------------------------------------------------------------
-
-@serialized
-def softmax(Z):
-    """keras.activations.softmax of Z, as a NumPy array."""
-    keras, tf = keras_and_tf()
-    return keras.activations.softmax(tf.constant(Z)).numpy()
-
-
-# --- shared by several assignments -----------------------------------------------------------
 
 def digits(seed, n_train, n_val):
     """(x_train (n_train, 64), y_train, x_val (n_val, 64), y_val) of scikit-learn's digits, pixels
@@ -77,17 +64,13 @@ def digits(seed, n_train, n_val):
     return x[train] / 16.0, y[train], x[val] / 16.0, y[val]
 
 
-def float64_dense(params, activations, regularizers=None, bias_regularizers=None):
+def float64_dense(params, activations):
     """A float64 keras.Sequential of Dense layers holding params [W1, b1, W2, b2, ...], with the
-    given activation names and (optionally) one kernel and one bias regularizer per layer."""
+    given activations (names or functions, one per layer)."""
     keras, _ = keras_and_tf()
-    regularizers = regularizers or [None] * len(activations)
-    bias_regularizers = bias_regularizers or [None] * len(activations)
     model = keras.Sequential([keras.Input(shape=(params[0].shape[0],), dtype="float64")] + [
-        keras.layers.Dense(W.shape[1], activation=activation, kernel_regularizer=regularizer,
-                           bias_regularizer=bias_regularizer, dtype="float64")
-        for W, activation, regularizer, bias_regularizer in zip(params[::2], activations, regularizers,
-                                                                 bias_regularizers)])
+        keras.layers.Dense(W.shape[1], activation=activation, dtype="float64")
+        for W, activation in zip(params[::2], activations)])
     model.set_weights([np.asarray(p, dtype=float) for p in params])
     return model
 
@@ -106,31 +89,18 @@ def l1l2_penalty(W, l1, l2):
 
 
 @serialized
-def layernorm_gradients(Z, gamma, beta, dY, epsilon):
-    """dL/dZ, dL/dgamma, dL/dbeta of L = sum(LN(Z) * dY), by tf.GradientTape on a float64
-    keras.layers.LayerNormalization(epsilon) holding gamma and beta."""
+def normalization_gradients(layer, Z, gamma, beta, dY, epsilon):
+    """dL/dZ, dL/dgamma, dL/dbeta of L = sum(N(Z) * dY), by tf.GradientTape, N a float64
+    keras.layers.<layer>(epsilon) ("LayerNormalization", or "BatchNormalization" in training mode)
+    holding gamma and beta."""
     keras, tf = keras_and_tf()
-    layer = keras.layers.LayerNormalization(epsilon=epsilon, dtype="float64")
-    layer.build((None, Z.shape[1]))
-    layer.set_weights([gamma, beta])
+    N = getattr(keras.layers, layer)(epsilon=epsilon, dtype="float64")
+    N.build((None, Z.shape[1]))
+    N.set_weights([gamma, beta, np.zeros(Z.shape[1]), np.ones(Z.shape[1])][:len(N.weights)])
     Z = tf.Variable(Z)
     with tf.GradientTape() as tape:
-        scalar = tf.reduce_sum(layer(Z) * dY)
-    return [g.numpy() for g in tape.gradient(scalar, [Z, layer.gamma, layer.beta])]
-
-
-@serialized
-def batchnorm_gradients(Z, gamma, beta, dY, epsilon):
-    """dL/dZ, dL/dgamma, dL/dbeta of L = sum(BN(Z) * dY), by tf.GradientTape on a float64
-    keras.layers.BatchNormalization(epsilon) in training mode holding gamma and beta."""
-    keras, tf = keras_and_tf()
-    layer = keras.layers.BatchNormalization(epsilon=epsilon, dtype="float64")
-    layer.build((None, Z.shape[1]))
-    layer.set_weights([gamma, beta, np.zeros(Z.shape[1]), np.ones(Z.shape[1])])
-    Z = tf.Variable(Z)
-    with tf.GradientTape() as tape:
-        scalar = tf.reduce_sum(layer(Z, training=True) * dY)
-    return [g.numpy() for g in tape.gradient(scalar, [Z, layer.gamma, layer.beta])]
+        scalar = tf.reduce_sum(N(Z, training=True) * dY)
+    return [g.numpy() for g in tape.gradient(scalar, [Z, N.gamma, N.beta])]
 
 
 @serialized
@@ -154,13 +124,14 @@ def descent(X, y, params, activations, learning_rate, steps, l2=0.0, biases_too=
     Gradients by tf.GradientTape."""
     keras, tf = keras_and_tf()
     l2 = l2 if isinstance(l2, tuple) else (l2,) * len(activations)
-    penalties = [keras.regularizers.L2(value) if value else None for value in l2]
-    model = float64_dense(params, activations, penalties, penalties if biases_too else None)
+    model = float64_dense(params, activations)
+    penalized = [(keras.regularizers.L2(value), weight) for value, layer in zip(l2, model.layers) if value
+                 for weight in layer.trainable_weights[:1 + biases_too]]
     loss = keras.losses.SparseCategoricalCrossentropy(dtype="float64")
     X, y = tf.constant(X), tf.constant(y)
     for _ in range(steps):
         with tf.GradientTape() as tape:
-            objective = loss(y, model(X)) + sum(model.losses)
+            objective = loss(y, model(X)) + sum(penalty(weight) for penalty, weight in penalized)
         for variable, grad in zip(model.trainable_variables, tape.gradient(objective, model.trainable_variables)):
             variable.assign_sub(learning_rate * grad)
     return model.get_weights()
