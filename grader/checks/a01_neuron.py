@@ -1,22 +1,17 @@
-"""The checks of assignment 1: log-softmax (Keras), the gradient of the squared error of a sigmoid
-unit (finite differences, tf.GradientTape) and a logistic unit trained on the breast-cancer data in
-a step budget (the tests' own replay; the validation rows never enter the kernel).
-"""
+"""Assignment 1's checks: log-softmax (Keras), a sigmoid unit's squared-error gradient (finite differences,
+tf.GradientTape), a logistic unit trained on the breast-cancer data (replayed; validation rows stay here)."""
 import numpy as np
 
-from .core import Failed, Tasks, as_array, as_number, as_sequence, assert_close, flat, max_abs
+from .core import Failed, Tasks, as_arrays, as_items, as_number, assert_close, expect, expect_trained, flat, max_abs
 from .references import float64_dense, keras_and_tf, normal, serialized
 
 TASKS = Tasks(numpy_only=True)
-PRELUDE = "import numpy as np"
 BUDGET, TARGET = 10, 0.945              # Task 3: at most BUDGET steps, a validation accuracy of TARGET
 
 
 def sigmoid(z):
     return np.exp(-np.logaddexp(0.0, -z))
 
-
-# --- Task 1: log-softmax ------------------------------------------------------------------
 
 @serialized
 def keras_log_softmax(Z):
@@ -25,15 +20,12 @@ def keras_log_softmax(Z):
 
 
 def check_log_softmax(student, Z):
-    """log_softmax(Z) (m, n)."""
     right = keras_log_softmax(Z)
-    hint = (f"With logits as large as {max_abs(Z):g}, an exponential overflows or a probability rounds "
-            "to 0: simplify the log of the softmax on paper until neither can happen.")
-    got = as_array(student.call("log_softmax", Z, hint=hint), Z.shape, "log_softmax(Z)")
-    assert_close(got, right, "log_softmax(Z)", "keras.activations.log_softmax", 1e-10 * (1 + max_abs(Z)), like=[
-        (np.exp(right), "returns probabilities (its rows sum to 1): return their logarithms"),
-        (Z - Z.max(axis=1, keepdims=True), "has log-probabilities that are not normalised (shifting the "
-                                           "logits is not enough)")])
+    hint = f"With logits of {max_abs(Z):g}, an exponential overflows or a probability rounds to 0: simplify on paper."
+    expect(student, "log_softmax", (Z,), right, "keras.activations.log_softmax", 1e-10 * (1 + max_abs(Z)), hint=hint,
+           like=[(np.exp(right), "returns probabilities (its rows sum to 1): return their logarithms"),
+                 (Z - Z.max(axis=1, keepdims=True), "has log-probabilities that are not normalised (shifting the "
+                  "logits is not enough)")])
 
 
 TASKS.task("log_softmax", 1, check_log_softmax, [
@@ -41,8 +33,6 @@ TASKS.task("log_softmax", 1, check_log_softmax, [
     (rng.normal(size=(1, 2)),), (rng.normal(scale=500.0, size=(rng.integers(2, 30), 7)),),
     (np.array([[-1e4, 1e4], [7.0, 7.0]]) * rng.uniform(0.5, 1.5),), (rng.normal(size=(5, 1)),)])
 
-
-# --- Task 2: the gradient of the squared error of a sigmoid unit --------------------------
 
 @serialized
 def tape_gradients(X, y, w, b):
@@ -65,15 +55,13 @@ def check_mse_gradients(student, X, y, w, b, differences=False):
     """mse_unit_gradients(X, y, w, b) -> (dw (d,), db), compared as one vector."""
     m, what = len(y), "(dw, db) that mse_unit_gradients returns"
     hint = f"With z = Xw + b as large as {max_abs(X @ w + b):.3g}, compute the sigmoid without overflow."
-    dw, db = as_sequence(student.call("mse_unit_gradients", X, y, w, b, hint=hint), 2, what, "a pair (dw, db)")
-    got = flat(as_array(dw, w.shape, "dw"), as_array(db, (), "db"))
+    got = flat(*as_arrays(student.call("mse_unit_gradients", X, y, w, b, hint=hint), [w.shape, ()], what, ["dw", "db"]))
     right = finite_differences(X, y, w, b) if differences else tape_gradients(X, y, w, b)
     g = sigmoid(X @ w + b) - y                          # dL/dz of the binary cross-entropy, times m
     hints = [(m, f"is m={m} times too large: look at how the loss averages over the batch")] * (m > 1) + [
         (0.5, "is half what it should be: look at the derivative of the square"),
         (-1, "has the wrong sign: check which way round you subtract the label and the prediction")]
-    like = [(2 * flat(X.T @ g, g.sum()) / m, "is what it would be if the sigmoid had slope 1: the chain rule "
-             "passes through the sigmoid too"),
+    like = [(2 * flat(X.T @ g, g.sum()) / m, "is what it would be if the sigmoid had slope 1: chain through it too"),
             (flat(X.T @ g, g.sum()) / m, "is the gradient of the binary cross-entropy, the lesson's loss"),
             (flat(right[:-1], right[-1] / m), f"has a db m={m} times too small: b is added to every example")]
     against = "central finite differences" if differences else "tf.GradientTape on Keras's MeanSquaredError"
@@ -82,10 +70,10 @@ def check_mse_gradients(student, X, y, w, b, differences=False):
 
 def gradient_cases(rng):
     """One example, a random batch, and z of +-1000."""
-    m, d = rng.integers(10, 40), rng.integers(1, 6)
-    return [(X, rng.integers(0, 2, size=len(X)) * 1.0, w, float(rng.normal()))
-            for X, w in [(rng.normal(size=(1, 2)), rng.normal(size=2)), (rng.normal(size=(m, d)), rng.normal(size=d)),
-                         (np.array([[1.0], [-1.0], [0.5]]), rng.uniform(800, 1200, size=1))]]
+    d = rng.integers(1, 6)
+    Xs = [rng.normal(size=(1, 2)), rng.normal(size=(rng.integers(10, 40), d)), np.array([[1.0], [-1.0], [0.5]])]
+    ws = [rng.normal(size=2), rng.normal(size=d), rng.uniform(800, 1200, size=1)]
+    return [(X, rng.integers(0, 2, size=len(X)) * 1.0, w, rng.normal()) for X, w in zip(Xs, ws)]
 
 
 X8, Y8 = normal(2, (8, 3)), np.array([0.0, 1, 1, 0, 1, 0, 0, 1])
@@ -93,12 +81,8 @@ TASKS.task("mse_gradients", 2, check_mse_gradients, [(X8, Y8, normal(3, (3,)), 0
                                                       (X8, Y8, normal(4, (3,), 2.0), -0.5)], gradient_cases)
 
 
-# --- Task 3: a logistic unit on the breast-cancer data, within a step budget --------------
-
 def descent(X, y, learning_rate, steps, axis=0, fold=True):
-    """flat(w, b) of the replay: columns standardised (np.std), `steps` steps of gradient descent
-    on the mean cross-entropy from zero, folded back onto the raw columns. axis="raw", axis=None
-    or fold=False replay typical mistakes."""
+    """flat(w, b) of descent from 0 on the columns standardised, folded back; axis="raw", None, fold=False: mistakes."""
     mu, sd = (X.mean(axis=axis), X.std(axis=axis)) if axis != "raw" else (0.0, 1.0)
     S, w, b = (X - mu) / sd, np.zeros(X.shape[1]), 0.0
     for _ in range(steps):
@@ -108,39 +92,31 @@ def descent(X, y, learning_rate, steps, axis=0, fold=True):
 
 
 def check_training(student, X, y, rate, steps):
-    """train_logistic(X, y, rate, steps) -> (w (d,), b), the replay's; returns flat(w, b)."""
-    what = f"train_logistic(X {X.shape}, y, learning_rate={rate:g}, steps={steps})"
-    w, b = as_sequence(student.call("train_logistic", X, y, rate, steps), 2, what, "a pair (w, b)")
-    got, right = flat(as_array(w, (X.shape[1],), "w"), as_array(b, (), "b")), descent(X, y, rate, steps)
-    like = [(descent(X, y, rate, steps, axis="raw"), "trained on the raw columns: standardise them first"),
-            (descent(X, y, rate, steps, axis=None), "standardised with one mean and one standard deviation for "
-             "the whole array: each column has a scale of its own"),
-            (descent(X, y, rate, steps, fold=False), "returned the unit of the standardised columns: fold the "
-             "standardisation into w and b"),
-            (descent(X, y, rate * len(y), steps), "used the gradient of the summed loss, not the mean")]
-    like += [(descent(X, y, rate, n), f"took {n} steps instead of {steps}") for n in (steps - 1, steps + 1) if n >= 0]
-    assert_close(got, right, what, "the tests' own run", 1e-7 * max(1, max_abs(right)), like=like)
-    return got
+    """train_logistic(X, y, rate, steps) -> [w (d,), b], the replay's."""
+    return expect_trained(student, "train_logistic", (X, y, rate, steps), [(X.shape[1],), ()],
+                          lambda r, n: descent(X, y, r, n), rate, steps, "the tests' own run", 1e-7, lambda: [
+        (descent(X, y, rate, steps, axis="raw"), "trained on the raw columns: standardise them first"),
+        (descent(X, y, rate, steps, axis=None), "standardised with one mean and one standard deviation for the "
+         "whole array: each column has a scale of its own"),
+        (descent(X, y, rate, steps, fold=False), "returned the unit of the standardised columns: fold it into w, b"),
+    ], len(y))
 
 
 def check_experiment(student, rng):
-    """tuned_hyperparameters() -> (rate, steps) training a unit to TARGET on the disguised data:
-    columns shuffled and rescaled and labels swapped by rng."""
-    rate, steps = as_sequence(student.call("tuned_hyperparameters"), 2, "tuned_hyperparameters()", "a pair")
+    """tuned_hyperparameters() -> (rate, steps) reaching TARGET on breast-cancer data disguised by rng."""
+    rate, steps = as_items(student.call("tuned_hyperparameters"), 2, "tuned_hyperparameters()", "a pair")
     rate = as_number(rate, "the learning rate tuned_hyperparameters() returns")
     steps = as_number(steps, "the steps tuned_hyperparameters() returns", whole=True, low=1, high=BUDGET)
-    m_train = int(rng.integers(280, 320))
     from sklearn.datasets import load_breast_cancer
     X, y = load_breast_cancer(return_X_y=True)
     X = X[:, rng.permutation(30)] * np.exp(rng.uniform(-2.0, 2.0, size=30))
     y, rows = np.abs(y - rng.integers(0, 2)), rng.permutation(len(X))
-    train, val = rows[:m_train], rows[m_train:]
-    w = check_training(student, X[train], y[train] * 1.0, float(rate), steps)
-    accuracy = np.mean(((X[val] @ w[:-1] + w[-1]) > 0) == y[val])
+    train, val = np.split(rows, [int(rng.integers(280, 320))])
+    w, b = check_training(student, X[train], y[train] * 1.0, float(rate), steps)
+    accuracy = np.mean(((X[val] @ w + b) > 0) == y[val])
     if accuracy < TARGET:
-        raise Failed(f"trained on {m_train} rows with learning_rate={rate:g} for {steps} steps, your unit "
-                     f"classifies {accuracy:.3f} of {len(val)} other rows correctly, below the target {TARGET}: "
-                     "try learning rates on a log scale on a split of your own")
+        raise Failed(f"trained on {len(train)} rows at learning_rate={rate:g} for {steps} steps, your unit is right "
+                     f"on {accuracy:.3f} of {len(val)} other rows, below {TARGET}: try rates on a log scale on a split")
 
 
 def small_problem(rng, m, d):
@@ -148,13 +124,11 @@ def small_problem(rng, m, d):
     return rng.normal(size=(m, d)) * 10.0 ** rng.uniform(-2, 3, size=d), rng.integers(0, 2, size=m) * 1.0
 
 
-def training_cases(rng):
-    X, y = small_problem(rng, rng.integers(5, 40), rng.integers(1, 8))
-    return [(X, y, float(10 ** rng.uniform(-2, 0.7)), int(rng.integers(2, 12))), (X, y, 1.0, 0)]
-
-
 X12, Y12 = small_problem(np.random.default_rng(5), 12, 4)
-TASKS.task("training", 3, check_training, [(X12, Y12, 0.5, 1), (X12, Y12, 0.5, 4)], training_cases, check_experiment)
+TASKS.task("training", 3, check_training, [(X12, Y12, 0.5, 1), (X12, Y12, 0.5, 4)], lambda rng: [
+    (*small_problem(rng, rng.integers(5, 40), rng.integers(1, 8)), 10 ** rng.uniform(-2, 0.7),
+     int(rng.integers(2, 12))),
+    (*small_problem(rng, 6, 3), 1.0, 0)], check_experiment)
 
 
 run = TASKS.run

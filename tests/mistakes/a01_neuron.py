@@ -78,7 +78,7 @@ MISTAKES = {
         "messages": {
             "log_softmax_test": "returns probabilities (its rows sum to 1)",
             "mse_gradients_test": "has the wrong sign",
-            "training_test": "used the gradient of the summed loss, not the mean",
+            "training_test": "follows the gradient of the summed loss, not of its mean",
         },
     },
     "unstable_sigmoid__one_step_too_many": {
