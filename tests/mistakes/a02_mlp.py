@@ -73,7 +73,7 @@ MISTAKES = {
         "scores": {"forward": 2, "backward": 0, "training": 0},
         "messages": {
             "forward_hidden": "overflow encountered in exp",
-            "backward_test": "dW1 should have shape (4, 6), but has shape (6, 4): is it transposed?",
+            "backward_test": "dW1 of backward(P, Y, params, cache) should have shape (4, 6), but has shape (6, 4)",
         },
     },
     "relu_on_the_output__gradients_without_1_over_m": {
