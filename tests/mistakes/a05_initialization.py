@@ -54,9 +54,9 @@ MISTAKES = {
         },
         "scores": {"truncation": 0, "scale": 2, "variance_scaling": 0, "weights": 0},
         "messages": {
-            "truncation_test": "the variance; the task asks for the standard deviation",
+            "truncation_test": "returned the variance, not the standard deviation",
             "variance_scaling_test": "clipping piles mass on the edges",
-            "weights_test": "below 0.8. At the start, the standard deviation of Z is",
+            "weights_test": "below 0.8: at the start, the std of Z is",
         },
     },
     "truncation_not_renormalized__slope_not_squared__stddev_not_corrected": {
@@ -81,7 +81,7 @@ MISTAKES = {
         },
         "scores": {"truncation": 2, "scale": 2, "variance_scaling": 2, "weights": 0},
         "messages": {
-            "variance_scaling_hidden": "a kernel of more than two dimensions has a receptive field",
+            "variance_scaling_hidden": "leaves out the receptive field",
             "weights_test": "all columns of W1 are equal",
         },
     },
