@@ -96,7 +96,7 @@ MISTAKES = {
             "activation_hidden": "activate('sigmoid', array(7,)) raised FloatingPointError (overflow encountered",
             "gelu_test": "misses a term of the product rule",
             "norms_test": "divided by Keras's norms is one half: look at the gradient of the loss at the output",
-            "regression_test": "follows the gradient of the summed squared error, not of its mean",
+            "regression_test": "follows the gradient of the summed loss, not of its mean",
         },
     },
     "relu_slope_1_at_zero__gelu_without_chain_factor__derivative_at_A__one_step_too_few": {
@@ -111,7 +111,7 @@ MISTAKES = {
             "activation_test": "Look at the corner z = 0",
             "gelu_test": "lacks the chain-rule factor du/dz of tanh(u)",
             "norms_test": "evaluates the derivative of tanh at the layer's output A",
-            "regression_test": "takes one step too few",
+            "regression_test": "took 2 steps instead of 3",
         },
     },
     "gelu_inner_derivative_without_3__biases_never_updated__norms_by_gradient_tape": {
@@ -147,7 +147,7 @@ MISTAKES = {
     "sigmoid_chosen_for_the_deep_network": {
         "code": {"regression_code": TRAIN.format(**{**RIGHT_TRAIN, "settings": "'sigmoid', 0.1, 200"})},
         "scores": {"activation": 2, "gelu": 3, "norms": 3, "regression": 0},
-        "messages": {"regression_test": "look at what the activation's derivative does to the gradient on its way down",
+        "messages": {"regression_test": "below 0.25; look at what the activation's derivative does to the gradient",
                      "regression_hidden": "below 0.25; look at what the activation's derivative"},
     },
     "over_the_epoch_budget": {
