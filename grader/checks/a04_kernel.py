@@ -1,8 +1,8 @@
 """Assignment 4's harness, run in the student's kernel (see core.Student.call): it returns plain data."""
 
 
-def fit_with_stop_below(X, y, weights, epochs, threshold, monitor, runs):
-    """[epochs run, StopBelow's values] of `runs` float64 fits of Task 1's model with one
+def fit_with_stop_below(X, y, weights, epochs, threshold, monitor):
+    """[epochs run, StopBelow's values] of two float64 fits of Task 1's model with one
     StopBelow(threshold, monitor), or what is wrong."""
     import warnings
 
@@ -14,9 +14,9 @@ def fit_with_stop_below(X, y, weights, epochs, threshold, monitor, runs):
     reports = []
     try:
         callback = StopBelow(threshold) if monitor == "val_loss" else StopBelow(threshold, monitor=monitor)  # noqa: F821
-        for _ in range(runs):
-            keras.config.set_floatx("float64")
-            keras.config.set_dtype_policy("float64")
+        keras.config.set_floatx("float64")
+        keras.config.set_dtype_policy("float64")
+        for _ in range(2):
             net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, "relu"), keras.layers.Dense(3, "softmax")])
             net.set_weights(weights)
             net.compile(optimizer=keras.optimizers.SGD(learning_rate=0.125), loss="sparse_categorical_crossentropy")

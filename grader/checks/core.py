@@ -7,7 +7,6 @@ globals())`) the notebook's own function answers (LocalStudent); at grading time
 the same check in its own process and the sandboxed kernel answers as plain data (KernelStudent,
 grader.verdicts), so a check sees the same values and gives the same message in both.
 """
-import inspect
 import json
 from types import CodeType, FunctionType, ModuleType
 
@@ -30,13 +29,12 @@ class Student:
 
     numpy_only = True
 
-    def call(self, name, *args, hint="", changes_arguments=False, harness=""):
+    def call(self, name, *args, hint="", harness=""):
         """name(*args) as the student wrote it: its result (plain data), or Failed with a message
-        that names the call; the arguments must come back unchanged unless changes_arguments.
-        With `harness`, source code defining `name` (see plain.invoke), that function is called,
-        next to the student's code."""
+        that names the call; the arguments must come back unchanged. With `harness`, source code
+        defining `name` (see plain.invoke), that function is called, next to the student's code."""
         reply = self._reply(name, json.dumps(plain.encode(args)), harness)
-        what = f"{name}({', '.join(_argument_names(args))})"
+        what = _call(name, args)
         if "missing" in reply:
             kind = reply["missing"]
             raise Failed(f"{name} is not defined: run the cell with your {name} first, and check that it runs "
@@ -52,15 +50,12 @@ class Student:
             numeric = error_type == "FloatingPointError" or error_type.endswith("Warning")
             raise Failed(f"{what} raised {error_type} ({message}). {hint if numeric else ''}".rstrip())
         after = _decoded(reply["args"], f"calling {name}")
-        if not changes_arguments:
-            if type(after) is not tuple or len(after) != len(args):
-                raise Failed(f"{name} changed its arguments: compute new arrays instead of changing the ones "
-                             "you are given")
-            for position, (given, returned) in enumerate(zip(args, after)):
-                if not _same(given, returned):
-                    raise Failed(f"{name} changed its argument {position + 1} ({_argument_names(args)[position]}): "
-                                 "compute new arrays (such as Z - c) instead of changing the ones you are given "
-                                 "(Z -= c)")
+        if type(after) is not tuple or len(after) != len(args):
+            raise Failed(f"{name} changed its arguments: compute new arrays instead of changing the ones you are given")
+        for position, (given, returned) in enumerate(zip(args, after)):
+            if not _same(given, returned):
+                raise Failed(f"{name} changed its argument {position + 1} ({_short(args[position])}): compute new "
+                             "arrays (such as Z - c) instead of changing the ones you are given (Z -= c)")
         return _decoded(reply["result"], what)
 
     def _reply(self, name, payload, harness=""):
@@ -234,16 +229,17 @@ def as_number(value, what, whole=False, low=None, high=None):
 def assert_close(actual, expected, what, against, tol, hints=(), like=()):
     """Fail unless |actual - expected| <= tol everywhere. A hint (factor, text) names a known
     mistake that makes actual equal factor * expected; a `like` pair (other, text) names a known
-    mistake whose result is `other`: when actual matches one, the message is `what` and its text.
-    Otherwise the message says where an array differs most, and the student's value there, never
-    the value to return (DESIGN: messages diagnose without giving the answer)."""
+    mistake whose result is `other` (like may be a function returning the pairs, called only on a
+    mismatch): when actual matches one, the message is `what` and its text. Otherwise the message
+    says where an array differs most, and the student's value there, never the value to return
+    (DESIGN: messages diagnose without giving the answer)."""
     worst = max_abs(actual - expected)
     if worst <= tol:
         return
     for factor, text in hints:
         if max_abs(actual - factor * expected) <= tol * abs(factor):
             raise Failed(f"{what} {text}")
-    for other, text in like:
+    for other, text in like() if callable(like) else like:
         if np.shape(other) == np.shape(actual) and max_abs(actual - other) <= tol:
             raise Failed(f"{what} {text}")
     if np.shape(actual):
@@ -257,7 +253,7 @@ def assert_close(actual, expected, what, against, tol, hints=(), like=()):
 def expect(student, name, args, expected, against, tol, like=(), hints=(), hint="", what=None):
     """Call name(*args) and compare it with `expected` (same shape) as assert_close does: the
     student's array. `hint` is added to the message of an error raised by the call (see call)."""
-    what = what or f"{name}({', '.join(_argument_names(args))})"
+    what = what or _call(name, args)
     got = as_array(student.call(name, *args, hint=hint), np.shape(expected), what)
     assert_close(got, expected, what, against, tol, hints, like)
     return got
@@ -268,15 +264,16 @@ def expect_trained(student, name, args, shapes, replay, rate, steps, against, to
     shapes) it returns against replay(rate, steps), a flat vector, within tol * max(1, its scale).
     Besides mistakes() (like-pairs, see assert_close), a step too few or too many is named and,
     with `batch` (the rows the loss averages over), the gradient of the summed loss. Returns them."""
-    what = f"{name}({', '.join(_argument_names(args))})"
+    what = _call(name, args)
     got, right = as_arrays(student.call(name, *args), shapes, what), replay(rate, steps)
-    tol *= max(1.0, max_abs(right))
-    if max_abs(flat(*got) - right) > tol:      # the mistakes are replayed only when needed
-        like = [*mistakes(), *[(replay(rate, n), f"took {n} steps instead of {steps}") for n in (steps - 1, steps + 1)
-                               if n >= 0]]
+
+    def like():
+        pairs = [*mistakes(), *[(replay(rate, n), f"took {n} steps instead of {steps}") for n in (steps - 1, steps + 1)
+                                if n >= 0]]
         if batch > 1:
-            like.append((replay(rate * batch, steps), "follows the gradient of the summed loss, not of its mean"))
-        assert_close(flat(*got), right, what, against, tol, like=like)
+            pairs.append((replay(rate * batch, steps), "follows the gradient of the summed loss, not of its mean"))
+        return pairs
+    assert_close(flat(*got), right, what, against, tol * max(1.0, max_abs(right)), like=like)
     return got
 
 
@@ -326,8 +323,9 @@ def _decoded(data, what):
         raise Failed(f"{what} gave back something that is not plain data ({type(error).__name__})") from None
 
 
-def _argument_names(args):
-    return [_short(a) for a in args]
+def _call(name, args):
+    """A call as messages name it: softmax(array(8, 3))."""
+    return f"{name}({', '.join(map(_short, args))})"
 
 
 def _short(value):
@@ -364,8 +362,3 @@ def _forbidden_use(function, seen=None):
                 if found:
                     return found
     return None
-
-
-def source_of(module):
-    """The source text of a module (what is sent to the kernel)."""
-    return inspect.getsource(module)

@@ -75,9 +75,9 @@ MISTAKES = {
                                                          kept="int(np.argmin(val_losses[:epoch])) + 1"),
             "fit_code": FIT.format(weights=WEIGHTS, n="s.sum()"),
         },
-        "scores": {"callback": 2, "early_stopping": 1, "fit": 0, "budget": 3},
+        "scores": {"callback": 0, "early_stopping": 1, "fit": 0, "budget": 3},
         "messages": {
-            "callback_hidden": "start a new list in on_train_begin",
+            "callback_test": "start a new list in on_train_begin",
             "early_stopping_hidden": "yours keeps the weights of epoch 2, EarlyStopping those of another: the best "
                                      "epoch",
             "fit_test": "divides each batch's weighted loss by the sum of its class weights",
@@ -92,7 +92,7 @@ MISTAKES = {
         "messages": {
             "callback_test": "went on after epoch 3",
             "fit_test": "divides the last, smaller batch by batch_size",
-            "budget_test": "make Task 3 pass first",
+            "budget_test": "divides the last, smaller batch by batch_size",
         },
     },
     "built_on_early_stopping__tie_improves__class_weight_ignored": {
