@@ -11,6 +11,7 @@ return.
 """
 import hashlib
 import hmac
+import inspect
 import json
 import os
 import secrets
@@ -24,7 +25,7 @@ from .course import CannotRun
 from .safety import safe_text
 
 SECRET_VARIABLE = "GRADING_SECRET"
-_PLAIN_SOURCE = core.source_of(plain)
+_PLAIN_SOURCE = inspect.getsource(plain)
 MAX_MESSAGE = 4000          # characters of a verdict's message (it quotes what the student's code raised)
 
 
