@@ -55,9 +55,9 @@ MISTAKES = {
         },
         "scores": {"diagnose": 0, "sampler": 0, "best": 0, "finer": 2, "experiment": 2},
         "messages": {
-            "diagnose_test": "variance is the gap from training to validation error, not from the human level",
+            "diagnose_test": "variance is the gap from training to validation error, not from human error",
             "sampler_test": "not uniform (4% below sqrt(low * high)): uniform numbers crowd the top decade",
-            "best_test": "has no score (NaN, a run that diverged); skip NaNs",
+            "best_test": "has no score (NaN): skip NaNs",
         },
     },
     "mismatch_from_train__linear_grid__learning_rate_too_small": {
@@ -68,8 +68,8 @@ MISTAKES = {
         },
         "scores": {"diagnose": 0, "sampler": 2, "best": 2, "finer": 0, "experiment": 0},
         "messages": {
-            "diagnose_test": "the mismatch is the gap from validation to test error, not from training error",
-            "finer_test": "evenly spaced on a linear scale",
+            "diagnose_test": "the mismatch is the gap from validation to test error, not from training",
+            "finer_test": "is evenly spaced, not on a log scale",
             "experiment_test": "below 0.94: tune the learning rate",
         },
     },
@@ -88,8 +88,8 @@ MISTAKES = {
         "messages": {
             "diagnose_hidden": "it ties with another gap; which one wins a tie?",
             "sampler_test": "returned different numbers when called twice",
-            "best_test": "with mode='max' the best score is the highest",
-            "finer_test": "is not the finer grid around the best value: its ends are the sorted values next to it",
+            "best_test": "with mode='max' the best score is the maximum",
+            "finer_test": "takes neighbours from the unsorted values",
         },
     },
     # Task 5's budget: 5000 epochs reach the target with the small rate, but the budget is 300.
@@ -106,8 +106,8 @@ MISTAKES = {
         "code": {"experiment_code": FIT.format(learning_rate="0.05", epochs="300", steps="5000")},
         "scores": {"diagnose": 3, "sampler": 2, "best": 2, "finer": 2, "experiment": 0},
         "messages": {
-            "experiment_test": "has a lower loss than Keras's: it trained longer, or with another optimizer",
-            "experiment_hidden": "it trained longer, or with another optimizer",
+            "experiment_test": "differs from Keras's by up to",
+            "experiment_hidden": "differs from Keras's by up to",
         },
     },
 }
