@@ -110,7 +110,7 @@ MISTAKES = {
         "messages": {
             "tied_test": "is d = 5 times too large: the mean is over the d features too",
             "masked_test": "is divided by all 30 entries, given or not",
-            "topk_hidden": "on a tie the lower index comes first",
+            "topk_hidden": "orders a tie wrongly: the lower index comes first",
             "experiment_test": "below the target 16.0 dB",
         },
     },
@@ -126,8 +126,8 @@ MISTAKES = {
         "messages": {
             "tied_test": "has only the decoder's share",
             "count_test": "counts no biases",
-            "masked_hidden": "with 0 of 6 entries given should raise a ValueError",
-            "topk_test": "is the ranking by the dot product",
+            "masked_hidden": "entries given should raise a ValueError",
+            "topk_test": "is the ranking by dot product",
             "experiment_hidden": "below the target 16.0 dB",
         },
     },
