@@ -4,7 +4,7 @@ import numpy as np
 
 from .core import Failed, Tasks, as_array, as_arrays, as_items, as_number, assert_close, disguise, expect_trained, flat
 from .core import max_abs
-from .references import descent, digits, float64_dense, keras_and_tf, normal, one_hot, one_hot_from, serialized
+from .references import descent, digits, float64_dense, keras_and_tf, normal, one_hot, serialized
 
 TASKS = Tasks(numpy_only=True)
 BUDGET, TARGET, MAX_PARAMETERS = 150, 0.94, 10_000    # Task 3's limits and target
@@ -64,7 +64,7 @@ def hidden_networks(rng):
                                            (16, [2, 8, 8, 8, 8, 2], 1, 0.1), (6, [3, 5, 4, 2], 1, 0.0),
                                            (rng.integers(2, 30), [4, rng.integers(1, 12), 6], 1, 0.1)]]
     cases[4][0][int(rng.integers(0, 6))] = 0.0      # zero biases and inputs
-    return [(X, params, one_hot_from(rng, len(X), params[-1].shape[0])) for X, params in cases]
+    return [(X, params, one_hot(rng, len(X), params[-1].shape[0])) for X, params in cases]
 
 
 TASKS.task("forward", 1, check_forward, VISIBLE, hidden_networks)

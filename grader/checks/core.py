@@ -95,7 +95,7 @@ class Tasks:
     in numpy_tasks; FULL, the course's packages but its own, for the others."""
 
     def __init__(self, numpy_only=True, numpy_tasks=()):
-        self.numpy_only, self.checks, self.passed, self.hidden_ids = numpy_only, {}, {}, set()
+        self.numpy_only, self.checks, self.numbers = numpy_only, {}, {}    # grade id -> check; task -> number
         self.numpy_tasks = frozenset(numpy_tasks)
         # what a FULL kernel does not have (a NUMPY one has only its allow-list)
         self.hidden_packages = FORBIDDEN if numpy_only else ("scratchnn", "course_tools", "grader")
@@ -120,14 +120,13 @@ class Tasks:
             return decide
         self.checks[f"{name}_test"] = cell(visible if callable(visible) else lambda _: visible)
         self.checks[f"{name}_hidden"] = cell(hidden)
-        self.passed[f"{name}_test"], self.passed[f"{name}_hidden"] = (f"Task {number}: the visible tests pass.",
-                                                                    "The hidden tests pass.")
-        self.hidden_ids.add(f"{name}_hidden")
+        self.numbers[name] = number
 
     def decide(self, grade_id, student, rng):
         """Run the check of a graded cell; return the message printed when it passes (Failed otherwise)."""
         self.checks[grade_id](student, rng)
-        return self.passed[grade_id]
+        task, kind = grade_id.rsplit("_", 1)
+        return f"Task {self.numbers[task]}: the visible tests pass." if kind == "test" else "The hidden tests pass."
 
     def run(self, grade_id, namespace):
         """What a test cell runs on the student's machine: the check against the notebook's functions."""
@@ -145,7 +144,7 @@ class Tasks:
         one failing task does not hide the others. With hidden=True, the hidden tests run too, on
         fresh random inputs (others at each call; the grader draws its own)."""
         rng, passed = np.random.default_rng(), 0
-        grade_ids = [grade_id for grade_id in self.checks if hidden or grade_id not in self.hidden_ids]
+        grade_ids = [grade_id for grade_id in self.checks if hidden or grade_id.endswith("_test")]
         for grade_id in grade_ids:
             try:
                 text = self.decide(grade_id, LocalStudent(namespace, self.numpy_only), rng)

@@ -42,14 +42,9 @@ def normal(seed, shape, scale=1.0):
     return np.random.default_rng(seed).normal(scale=scale, size=shape)
 
 
-def one_hot(seed, m, n):
-    """m seeded random one-hot labels over n classes, shape (m, n)."""
-    return one_hot_from(np.random.default_rng(seed), m, n)
-
-
-def one_hot_from(rng, m, n):
-    """m random one-hot labels over n classes drawn from the generator rng, shape (m, n)."""
-    return np.eye(n)[rng.integers(0, n, size=m)]
+def one_hot(rng, m, n):
+    """m random one-hot labels over n classes, shape (m, n), drawn from rng (a generator or a seed)."""
+    return np.eye(n)[np.random.default_rng(rng).integers(0, n, size=m)]
 
 
 # --- answers -----------------------------------------------------------------------------------
