@@ -6,7 +6,7 @@ from .core import Failed, Tasks, as_arrays, as_items, as_number, assert_close, e
 from .references import float64_dense, keras_and_tf, normal, serialized
 
 TASKS = Tasks(numpy_only=True)
-BUDGET, TARGET = 10, 0.945              # Task 3: at most BUDGET steps, a validation accuracy of TARGET
+BUDGET, TARGET = 10, 0.94               # Task 3: at most BUDGET steps, a validation accuracy of TARGET
 
 
 def sigmoid(z):
