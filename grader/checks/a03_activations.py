@@ -2,6 +2,7 @@
 import numpy as np
 
 from .core import Failed, Tasks, as_array, as_items, as_number, assert_close, expect, expect_trained, flat, max_abs
+from .core import seeded
 from .references import float64_dense, keras_and_tf, serialized
 
 TASKS = Tasks(numpy_only=True)
@@ -141,7 +142,7 @@ TASKS.task("activation", 1, check_activation, [
     for z in (Z_EXTREME, rng.normal(scale=3.0, size=(rng.integers(1, 6), 2, 3)))])
 TASKS.task("gelu", 2, check_gelu, [(np.linspace(-5, 5, 201),)], lambda rng: [
     (Z_EXTREME,), (rng.normal(scale=2.0, size=(rng.integers(1, 6), 4)),)])
-TASKS.task("norms", 3, check_norms, lambda _: [(np.random.default_rng(5),)], lambda rng: [(rng,)])
+TASKS.task("norms", 3, check_norms, *seeded(5))
 TASKS.task("regression", 4, check_training, [
     (*problem(np.random.default_rng(3), 8, [3, 4, 4, 2]), name, 0.1, 3) for name in ("tanh", "gelu")],
     lambda rng: [(*problem(rng, 9, [3, 4, 4, 2]), name, 0.2, 5) for name in CHOICES], check_experiment)

@@ -2,14 +2,9 @@
 import numpy as np
 
 from . import references as ref
-from .core import Failed, Tasks, as_arrays, assert_close, disguise, expect_trained, flat, max_abs
+from .core import Failed, Tasks, as_arrays, assert_close, disguise, expect_trained, flat, max_abs, seeded
 
 TASKS = Tasks(numpy_only=True)
-
-
-def seeded(seed):
-    """The cases of a check(student, rng): rng seeded with `seed` (visible), the student's (hidden)."""
-    return lambda _: [(np.random.default_rng(seed),)], lambda rng: [(rng,)]
 
 
 def near(actual, expected, what, against, like=()):

@@ -159,6 +159,12 @@ class Tasks:
               "random inputs."))
 
 
+def seeded(seed):
+    """The cases of a check(student, rng) that draws its own inputs, for Tasks.task(..., *seeded(70)):
+    a generator seeded with `seed` in the visible cell, the cell's own in the hidden one."""
+    return lambda _: [(np.random.default_rng(seed),)], lambda rng: [(rng,)]
+
+
 # --- comparisons -------------------------------------------------------------------------------
 
 def max_abs(a):
